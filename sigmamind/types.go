@@ -1,0 +1,87 @@
+// Package sigmamind is a client for the parts of SigmaMind's public API that a
+// merge gate needs: listing an agent's simulation batch runs.
+package sigmamind
+
+import (
+	"math"
+	"time"
+)
+
+// Agent is the agent a batch run or test case belongs to.
+type Agent struct {
+	Name    string `json:"name,omitempty"`
+	AgentID string `json:"agentId,omitempty"`
+	Status  string `json:"status,omitempty"` // Live, Testing or Disabled
+}
+
+// MockData is one variable that a simulation substituted with a fixed value.
+type MockData struct {
+	VariableName string `json:"variableName"`
+	Value        string `json:"value"`
+}
+
+// TestCase is a simulated conversation scenario within a batch run.
+type TestCase struct {
+	TestCaseID      string     `json:"testCaseId"`
+	Label           string     `json:"label,omitempty"` // absent in older API versions
+	Agent           *Agent     `json:"agent,omitempty"`
+	WorkspaceID     string     `json:"workspaceId,omitempty"`
+	LLMModel        string     `json:"llmModel,omitempty"`
+	MockData        []MockData `json:"mockData,omitempty"`
+	UserPrompt      string     `json:"userPrompt,omitempty"`
+	Attempt         int64      `json:"attempt"` // configured attempts, not executed ones
+	SuccessCriteria string     `json:"successCriteria,omitempty"`
+}
+
+// BatchRun is one execution of a set of test cases against an agent.
+//
+// TotalAttempts counts executed attempts; SuccessfulAttempts and
+// FailedAttempts count those that were judged. An attempt can be executed and
+// judged neither (it errored), so the two need not add up to the total.
+type BatchRun struct {
+	BatchID            string     `json:"batchId"`
+	WorkspaceID        string     `json:"workspaceId,omitempty"`
+	Agent              *Agent     `json:"agent,omitempty"`
+	CreatedDate        time.Time  `json:"createdDate"`
+	TestCases          []TestCase `json:"testCases"`
+	SuccessfulAttempts int64      `json:"successfulAttempts"`
+	FailedAttempts     int64      `json:"failedAttempts"`
+	TotalAttempts      int64      `json:"totalAttempts"`
+}
+
+// ExpectedAttempts is the number of attempts the batch was configured to run:
+// the sum of its test cases' attempt counts. Zero means unknown.
+func (b *BatchRun) ExpectedAttempts() int64 {
+	var n int64
+	for _, tc := range b.TestCases {
+		if tc.Attempt <= 0 {
+			continue
+		}
+		if tc.Attempt > math.MaxInt64-n {
+			return math.MaxInt64 // saturate: hostile data must not wrap around
+		}
+		n += tc.Attempt
+	}
+	return n
+}
+
+// Page is SigmaMind's wrapper for paginated lists.
+type Page[T any] struct {
+	Data        []T   `json:"data"`
+	Page        int   `json:"page"` // zero-based
+	Size        int   `json:"size"`
+	TotalCount  int64 `json:"totalCount"`
+	TotalPages  int   `json:"totalPages"`
+	HasNext     bool  `json:"hasNext"`
+	HasPrevious bool  `json:"hasPrevious"`
+}
+
+// ErrorBody is SigmaMind's error response.
+type ErrorBody struct {
+	Timestamp        string         `json:"timestamp,omitempty"`
+	Status           int            `json:"status,omitempty"`
+	Error            string         `json:"error,omitempty"`
+	Message          string         `json:"message,omitempty"`
+	Path             string         `json:"path,omitempty"`
+	ValidationErrors map[string]any `json:"validationErrors,omitempty"` // values are usually strings
+}
