@@ -1,0 +1,525 @@
+// Package gate judges an agent's simulation batch runs against the rules of a
+// merge gate. It is pure: counts and rules in, a verdict with its reasons out.
+package gate
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Verdict is the outcome of one rule or of the whole gate.
+type Verdict string
+
+const (
+	Pass Verdict = "pass"
+	Fail Verdict = "fail"
+	// Inconclusive means the evidence cannot decide: too few attempts for
+	// the confidence asked for, or batches still running.
+	Inconclusive Verdict = "inconclusive"
+	// Skipped is a rule with nothing to judge; it never decides the gate.
+	Skipped Verdict = "skipped"
+)
+
+// severity orders verdicts for combining: the worst one wins.
+func (v Verdict) severity() int {
+	switch v {
+	case Fail:
+		return 3
+	case Inconclusive:
+		return 2
+	case Pass:
+		return 1
+	}
+	return 0
+}
+
+// Batch is what the gate needs of one batch run.
+type Batch struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	Successful int64     `json:"successful"`
+	Failed     int64     `json:"failed"`
+	Total      int64     `json:"total"`    // executed attempts
+	Expected   int64     `json:"expected"` // configured attempts; 0 when unknown
+}
+
+// Undecided is the number of attempts executed but judged neither way: they
+// errored. The gate counts them as failures: an attempt that errored is no
+// evidence of success.
+func (b Batch) Undecided() int64 { return max(b.Total-b.Successful-b.Failed, 0) }
+
+// Pending is the number of configured attempts not executed yet.
+func (b Batch) Pending() int64 { return max(b.Expected-b.Total, 0) }
+
+// Counts are attempts pooled over batches.
+type Counts struct {
+	Batches    int   `json:"batches"`
+	Successful int64 `json:"successful"`
+	Failed     int64 `json:"failed"`
+	Undecided  int64 `json:"undecided"`
+	Total      int64 `json:"total"`
+	Expected   int64 `json:"expected"`
+	Pending    int64 `json:"pending"`
+}
+
+// Failures counts failed and undecided attempts: every attempt that did not
+// succeed.
+func (c Counts) Failures() int64 { return c.Failed + c.Undecided }
+
+// FailureRate is Failures/Total, NaN when nothing was executed.
+func (c Counts) FailureRate() float64 { return ratio(c.Failures(), c.Total) }
+
+// SuccessRate is Successful/Total, NaN when nothing was executed.
+func (c Counts) SuccessRate() float64 { return ratio(c.Successful, c.Total) }
+
+func ratio(x, n int64) float64 {
+	if n <= 0 {
+		return math.NaN()
+	}
+	return float64(x) / float64(n)
+}
+
+// Pool adds up the attempts of batches. Sums saturate rather than wrap, so
+// absurd input cannot turn into small numbers.
+func Pool(batches []Batch) Counts {
+	c := Counts{Batches: len(batches)}
+	for _, b := range batches {
+		c.Successful = add(c.Successful, b.Successful)
+		c.Failed = add(c.Failed, b.Failed)
+		c.Undecided = add(c.Undecided, b.Undecided())
+		c.Total = add(c.Total, b.Total)
+		c.Expected = add(c.Expected, b.Expected)
+		c.Pending = add(c.Pending, b.Pending())
+	}
+	return c
+}
+
+func add(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// Rules are the limits a gate enforces. A nil limit is off.
+type Rules struct {
+	MaxFailureRate    *Rate
+	MinSuccessRate    *Rate
+	MaxFailedAttempts *int64
+	MinAttempts       int64
+	// Confidence, when in (0, 1), judges rate rules on exact confidence
+	// bounds instead of the observed rates, and regressions on their
+	// probability. 0 is off.
+	Confidence float64
+	// MaxAge fails a gate whose newest batch is older; 0 is off.
+	MaxAge time.Duration
+	// MaxRegression fails a gate whose failure rate rose by more than this
+	// over the baseline batches; nil is off.
+	MaxRegression *Rate
+}
+
+// Input is everything the gate judges.
+type Input struct {
+	AgentID  string
+	Gated    []Batch // newest first
+	Baseline []Batch // the batches just older than the gated ones, newest first
+	// Requested is how many batches were asked for; fewer in Gated is noted.
+	Requested int
+	Rules     Rules
+	Now       time.Time
+}
+
+// Check is one rule's judgement.
+type Check struct {
+	Rule    string  `json:"rule"` // the input that sets it, e.g. max-failure-rate
+	Verdict Verdict `json:"verdict"`
+	// Limit and Actual as numbers, in Unit; Actual is nil when unknown.
+	Limit  float64  `json:"limit"`
+	Actual *float64 `json:"actual"`
+	Unit   string   `json:"unit"` // rate, attempts, seconds
+	// LimitText and ActualText are Limit and Actual for people.
+	LimitText  string      `json:"-"`
+	ActualText string      `json:"-"`
+	Reason     string      `json:"reason"` // one sentence
+	Bound      *Bound      `json:"bound,omitempty"`
+	Regression *Regression `json:"regression,omitempty"`
+}
+
+// Bound is the confidence interval a rate rule was judged on.
+type Bound struct {
+	Confidence float64 `json:"confidence"`
+	Lower      float64 `json:"lower"`
+	Upper      float64 `json:"upper"`
+	// Needed is how many more attempts, none failing, would decide the rule
+	// when it is inconclusive; -1 when no number would; 0 otherwise.
+	Needed int64 `json:"attemptsNeeded"`
+}
+
+// Regression compares the gated batches with the baseline.
+type Regression struct {
+	BaselineRate float64 `json:"baselineRate"`
+	NewRate      float64 `json:"newRate"`
+	Rise         float64 `json:"rise"`
+	// Probability that the rise exceeds the limit, when judged with
+	// confidence.
+	Probability *float64 `json:"probability,omitempty"`
+}
+
+// Result is the gate's judgement.
+type Result struct {
+	Verdict  Verdict  `json:"verdict"`
+	Counts   Counts   `json:"counts"`
+	Baseline *Counts  `json:"baseline,omitempty"`
+	Checks   []Check  `json:"rules"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// Broken returns the checks that failed, then those that were inconclusive:
+// the reasons the gate did not pass.
+func (r Result) Broken() []Check {
+	var out []Check
+	for _, v := range []Verdict{Fail, Inconclusive} {
+		for _, c := range r.Checks {
+			if c.Verdict == v {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Evaluate judges the input. The verdict is the worst of the rules' verdicts.
+func Evaluate(in Input) Result {
+	r := Result{Counts: Pool(in.Gated)}
+	if len(in.Gated) == 0 {
+		r.Verdict = Fail
+		r.Checks = []Check{{
+			Rule: "batches", Verdict: Fail, Limit: 1, Actual: ptr(0.0), Unit: "batches",
+			LimitText: "≥ 1", ActualText: "0",
+			Reason: fmt.Sprintf("agent %s has no batch runs: run a simulation batch for it in SigmaMind, then re-run the gate", short(in.AgentID)),
+		}}
+		return r
+	}
+	if in.Requested > len(in.Gated) {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d batch runs were asked for; the agent has only %d.", in.Requested, len(in.Gated)))
+	}
+	j := judge{in: in, c: r.Counts, where: where(in.Gated)}
+	r.Checks = append(r.Checks, j.finished(), j.minAttempts())
+	if rule := in.Rules.MaxFailureRate; rule != nil {
+		r.Checks = append(r.Checks, j.maxFailureRate(*rule))
+	}
+	if rule := in.Rules.MinSuccessRate; rule != nil {
+		r.Checks = append(r.Checks, j.minSuccessRate(*rule))
+	}
+	if rule := in.Rules.MaxFailedAttempts; rule != nil {
+		r.Checks = append(r.Checks, j.maxFailedAttempts(*rule))
+	}
+	if in.Rules.MaxAge > 0 {
+		r.Checks = append(r.Checks, j.maxAge())
+	}
+	if rule := in.Rules.MaxRegression; rule != nil {
+		base := Pool(in.Baseline)
+		r.Baseline = &base
+		r.Checks = append(r.Checks, j.maxRegression(*rule, base))
+	}
+	r.Verdict = Skipped
+	for _, c := range r.Checks {
+		if c.Verdict.severity() > r.Verdict.severity() {
+			r.Verdict = c.Verdict
+		}
+	}
+	if r.Verdict == Skipped {
+		r.Verdict = Pass
+	}
+	return r
+}
+
+type judge struct {
+	in    Input
+	c     Counts
+	where string // "in batch_x" or "in 3 batch runs"
+}
+
+func (j judge) conf() (float64, bool) {
+	c := j.in.Rules.Confidence
+	return c, c > 0 && c < 1
+}
+
+func (j judge) finished() Check {
+	ch := Check{Rule: "finished", Unit: "attempts", Limit: float64(j.c.Expected), Actual: ptr(float64(j.c.Total)),
+		LimitText: "all attempts", ActualText: fmt.Sprintf("%d of %d", j.c.Total, j.c.Expected)}
+	if j.c.Expected == 0 {
+		ch.Verdict, ch.ActualText = Skipped, "unknown"
+		ch.Reason = "the batch runs list no test cases, so whether they finished is unknown"
+		return ch
+	}
+	var running []string
+	for _, b := range j.in.Gated {
+		if b.Pending() > 0 {
+			running = append(running, fmt.Sprintf("%s has %d of %d attempts", short(b.ID), b.Total, b.Expected))
+		}
+	}
+	if len(running) == 0 {
+		ch.Verdict = Pass
+		ch.ActualText = fmt.Sprintf("%d of %d", min(j.c.Total, j.c.Expected), j.c.Expected)
+		ch.Reason = fmt.Sprintf("all %d configured attempts were executed", j.c.Expected)
+		return ch
+	}
+	ch.Verdict = Inconclusive
+	ch.Reason = "still running: " + list(running, 3) + "; wait for it to finish (input wait) and re-run"
+	return ch
+}
+
+func (j judge) minAttempts() Check {
+	limit := j.in.Rules.MinAttempts
+	ch := Check{Rule: "min-attempts", Unit: "attempts", Limit: float64(limit), Actual: ptr(float64(j.c.Total)),
+		LimitText: fmt.Sprintf("≥ %d", limit), ActualText: fmt.Sprint(j.c.Total), Verdict: Pass}
+	if j.c.Total < limit {
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("only %d attempts were executed %s, fewer than min-attempts %d: too little evidence to judge", j.c.Total, j.where, limit)
+	} else {
+		ch.Reason = fmt.Sprintf("%d attempts were executed %s", j.c.Total, j.where)
+	}
+	return ch
+}
+
+func (j judge) failedPhrase() string {
+	if j.c.Undecided > 0 {
+		return fmt.Sprintf("%d failed and %d undecided of %d attempts %s", j.c.Failed, j.c.Undecided, j.c.Total, j.where)
+	}
+	return fmt.Sprintf("%d of %d attempts failed %s", j.c.Failed, j.c.Total, j.where)
+}
+
+func (j judge) noAttempts(ch Check, what string) Check {
+	ch.Verdict = Fail
+	ch.ActualText = "n/a"
+	ch.Reason = fmt.Sprintf("no attempts were executed %s, so there is no %s to judge", j.where, what)
+	return ch
+}
+
+func (j judge) maxFailureRate(limit Rate) Check {
+	ch := Check{Rule: "max-failure-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + limit.String()}
+	if j.c.Total == 0 {
+		return j.noAttempts(ch, "failure rate")
+	}
+	x, n := j.c.Failures(), j.c.Total
+	rate := RateOf(x, n)
+	ch.Actual, ch.ActualText = ptr(rate.Float64()), fmt.Sprintf("%s (%d/%d)", rate, x, n)
+	conf, ok := j.conf()
+	if !ok {
+		if limit.Cmp(x, n) < 0 {
+			ch.Verdict = Fail
+			ch.Reason = fmt.Sprintf("failure rate %s is above the limit %s (%s)", rate, limit, j.failedPhrase())
+		} else {
+			ch.Verdict = Pass
+			ch.Reason = fmt.Sprintf("failure rate %s is within the limit %s (%s)", rate, limit, j.failedPhrase())
+		}
+		return ch
+	}
+	b := &Bound{Confidence: conf, Lower: LowerBound(x, n, conf), Upper: UpperBound(x, n, conf)}
+	ch.Bound = b
+	at := "at " + confidence(conf) + " confidence"
+	switch {
+	case b.Lower > limit.Float64():
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("failure rate is above the limit %s %s: its lower bound is %s (observed %s; %s)", limit, at, Percent(b.Lower), rate, j.failedPhrase())
+	case b.Upper <= limit.Float64():
+		ch.Verdict = Pass
+		ch.Reason = fmt.Sprintf("failure rate is within the limit %s %s: its upper bound is %s (observed %s; %s)", limit, at, Percent(b.Upper), rate, j.failedPhrase())
+	default:
+		ch.Verdict = Inconclusive
+		b.Needed = AttemptsToShowAtMost(x, n, conf, limit.Float64())
+		ch.Reason = fmt.Sprintf("failure rate %s cannot be shown to be at most %s %s: its bounds are %s to %s (%s); %s",
+			rate, limit, at, Percent(b.Lower), Percent(b.Upper), j.failedPhrase(), neededPhrase(b.Needed, "failures", "a failure rate", "≤ "+limit.String(), at))
+	}
+	return ch
+}
+
+func (j judge) minSuccessRate(limit Rate) Check {
+	ch := Check{Rule: "min-success-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≥ " + limit.String()}
+	if j.c.Total == 0 {
+		return j.noAttempts(ch, "success rate")
+	}
+	s, n := j.c.Successful, j.c.Total
+	rate := RateOf(s, n)
+	ch.Actual, ch.ActualText = ptr(rate.Float64()), fmt.Sprintf("%s (%d/%d)", rate, s, n)
+	phrase := fmt.Sprintf("%d of %d attempts succeeded %s", s, n, j.where)
+	conf, ok := j.conf()
+	if !ok {
+		if limit.Cmp(s, n) > 0 {
+			ch.Verdict = Fail
+			ch.Reason = fmt.Sprintf("success rate %s is below the limit %s (%s)", rate, limit, phrase)
+		} else {
+			ch.Verdict = Pass
+			ch.Reason = fmt.Sprintf("success rate %s meets the limit %s (%s)", rate, limit, phrase)
+		}
+		return ch
+	}
+	b := &Bound{Confidence: conf, Lower: LowerBound(s, n, conf), Upper: UpperBound(s, n, conf)}
+	ch.Bound = b
+	at := "at " + confidence(conf) + " confidence"
+	switch {
+	case b.Upper < limit.Float64():
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("success rate is below the limit %s %s: its upper bound is %s (observed %s; %s)", limit, at, Percent(b.Upper), rate, phrase)
+	case b.Lower >= limit.Float64():
+		ch.Verdict = Pass
+		ch.Reason = fmt.Sprintf("success rate meets the limit %s %s: its lower bound is %s (observed %s; %s)", limit, at, Percent(b.Lower), rate, phrase)
+	default:
+		ch.Verdict = Inconclusive
+		b.Needed = AttemptsToShowAtLeast(s, n, conf, limit.Float64())
+		ch.Reason = fmt.Sprintf("success rate %s cannot be shown to be at least %s %s: its bounds are %s to %s (%s); %s",
+			rate, limit, at, Percent(b.Lower), Percent(b.Upper), phrase, neededPhrase(b.Needed, "failures", "a success rate", "≥ "+limit.String(), at))
+	}
+	return ch
+}
+
+// neededPhrase tells how much more evidence would decide a rule.
+func neededPhrase(k int64, what, rate, limit, at string) string {
+	if k < 0 {
+		return fmt.Sprintf("no number of attempts can show %s %s %s: loosen the limit or lower confidence", rate, limit, at)
+	}
+	return fmt.Sprintf("%d more attempts with no %s would show %s %s %s", k, what, rate, limit, at)
+}
+
+func (j judge) maxFailedAttempts(limit int64) Check {
+	x := j.c.Failures()
+	ch := Check{Rule: "max-failed-attempts", Unit: "attempts", Limit: float64(limit), Actual: ptr(float64(x)),
+		LimitText: fmt.Sprintf("≤ %d", limit), ActualText: fmt.Sprint(x), Verdict: Pass}
+	if x > limit {
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("%d attempts did not succeed, more than the limit %d (%s)", x, limit, j.failedPhrase())
+	} else {
+		ch.Reason = fmt.Sprintf("%d attempts did not succeed, within the limit %d (%s)", x, limit, j.failedPhrase())
+	}
+	return ch
+}
+
+func (j judge) maxAge() Check {
+	limit := j.in.Rules.MaxAge
+	newest := j.in.Gated[0]
+	ch := Check{Rule: "max-age", Unit: "seconds", Limit: limit.Seconds(), LimitText: "≤ " + Duration(limit)}
+	if newest.Created.IsZero() {
+		ch.Verdict, ch.ActualText = Fail, "unknown"
+		ch.Reason = fmt.Sprintf("batch run %s has no creation date, so its age cannot be checked against max-age %s", short(newest.ID), Duration(limit))
+		return ch
+	}
+	age := max(j.in.Now.Sub(newest.Created), 0) // a clock behind the server's is not staleness
+	ch.Actual, ch.ActualText = ptr(age.Seconds()), Duration(age)
+	if age > limit {
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("the newest gated batch run %s was created %s ago, longer ago than max-age %s: run a fresh simulation batch", short(newest.ID), Duration(age), Duration(limit))
+	} else {
+		ch.Verdict = Pass
+		ch.Reason = fmt.Sprintf("the newest gated batch run %s was created %s ago", short(newest.ID), Duration(age))
+	}
+	return ch
+}
+
+func (j judge) maxRegression(limit Rate, base Counts) Check {
+	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ +" + limit.String()}
+	if base.Total == 0 || j.c.Total == 0 {
+		ch.Verdict, ch.ActualText = Skipped, "n/a"
+		ch.Reason = "no older batch runs with attempts to compare with"
+		if j.c.Total == 0 {
+			ch.Reason = "no attempts in the gated batch runs to compare"
+		}
+		return ch
+	}
+	x1, n1, x0, n0 := j.c.Failures(), j.c.Total, base.Failures(), base.Total
+	reg := &Regression{BaselineRate: RateOf(x0, n0).Float64(), NewRate: RateOf(x1, n1).Float64()}
+	reg.Rise = reg.NewRate - reg.BaselineRate
+	ch.Regression = reg
+	ch.Actual = ptr(reg.Rise)
+	ch.ActualText = signedPoints(reg.Rise)
+	from := fmt.Sprintf("from %s (%d/%d in %d baseline batch runs) to %s (%d/%d)",
+		Percent(reg.BaselineRate), x0, n0, base.Batches, Percent(reg.NewRate), x1, n1)
+	if conf, ok := j.conf(); ok {
+		p := RiseProbability(x1, n1, x0, n0, limit.Float64())
+		reg.Probability = &p
+		if p >= conf {
+			ch.Verdict = Fail
+			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, limit, Percent(p), confidence(conf))
+		} else {
+			ch.Verdict = Pass
+			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, limit, Percent(p), confidence(conf))
+		}
+		return ch
+	}
+	if riseAbove(x1, n1, x0, n0, limit) {
+		ch.Verdict = Fail
+		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, limit)
+	} else {
+		ch.Verdict = Pass
+		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, limit)
+	}
+	return ch
+}
+
+// riseAbove reports exactly whether x1/n1 − x0/n0 > limit.
+func riseAbove(x1, n1, x0, n0 int64, limit Rate) bool {
+	rise := new(big.Rat).Sub(big.NewRat(x1, n1), big.NewRat(x0, n0))
+	return rise.Cmp(limit.rat()) > 0
+}
+
+// confidence writes a confidence level as people say it: 95%, 99.9%.
+func confidence(c float64) string {
+	return strconv.FormatFloat(c*100, 'f', -1, 64) + "%"
+}
+
+func signedPoints(f float64) string {
+	if f > 0 {
+		return "+" + Percent(f)
+	}
+	return Percent(f)
+}
+
+// Duration formats a duration for people: 90m, 26h, 3d4h.
+func Duration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "under 1m"
+	}
+	days, hours, mins := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute)
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+	}
+	if hours > 0 {
+		fmt.Fprintf(&b, "%dh", hours)
+	}
+	if mins > 0 && days == 0 {
+		fmt.Fprintf(&b, "%dm", mins)
+	}
+	return b.String()
+}
+
+func where(batches []Batch) string {
+	if len(batches) == 1 {
+		return "in " + short(batches[0].ID)
+	}
+	return fmt.Sprintf("in %d batch runs", len(batches))
+}
+
+// short cuts an untrusted id for a sentence; the full id is in the tables.
+func short(id string) string {
+	const limit = 48
+	if utf8.RuneCountInString(id) <= limit {
+		return id
+	}
+	return string([]rune(id)[:limit-1]) + "…"
+}
+
+func list(items []string, most int) string {
+	if len(items) <= most {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:most], ", ") + fmt.Sprintf(" and %d more", len(items)-most)
+}
+
+func ptr[T any](v T) *T { return &v }
