@@ -3,8 +3,7 @@ module github.com/sigmagate/sigmagate
 go 1.25.0
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/sethvargo/go-envconfig v1.4.3 // indirect
-	github.com/sethvargo/go-githubactions v1.3.1 // indirect
-	gonum.org/v1/gonum v0.17.0 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/sethvargo/go-envconfig v1.4.3
+	gonum.org/v1/gonum v0.17.0
 )

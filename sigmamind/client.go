@@ -1,0 +1,389 @@
+package sigmamind
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is SigmaMind's public API.
+const DefaultBaseURL = "https://api.sigmamind.ai"
+
+const (
+	// MaxBodyBytes bounds what the client reads from one response. A page of
+	// 100 batch runs with long prompts is a few MiB; more is a broken server.
+	MaxBodyBytes = 32 << 20
+	// MaxPageSize is the largest page the client asks for. SigmaMind documents
+	// no maximum; 100 is a size every paginated API accepts.
+	MaxPageSize = 100
+	// maxPages bounds a listing, so that a server whose hasNext never turns
+	// false cannot keep the gate busy until its timeout.
+	maxPages = 1000
+	// maxStalePages is how many pages in a row may bring no batch run that was
+	// not seen before; more means the server is not advancing.
+	maxStalePages  = 3
+	errorBodyBytes = 64 << 10
+)
+
+// Client talks to SigmaMind's API. Its zero value is not usable: make one
+// with NewClient. Exported fields may be changed before the first call.
+type Client struct {
+	httpClient *http.Client
+	baseURL    *url.URL
+	apiKey     string
+
+	// UserAgent is sent with every request.
+	UserAgent string
+	// MaxRetries is how often a retryable failure is retried; 0 means never.
+	MaxRetries int
+	// RequestTimeout bounds one request, so that one hung connection cannot
+	// use up the whole budget of the caller's context.
+	RequestTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a retry.
+	MinBackoff, MaxBackoff time.Duration
+	// Sleep waits between retries; tests replace it to avoid real sleeping.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now reads the clock for Retry-After dates.
+	Now func() time.Time
+	// Jitter returns a random fraction in [0, 1) used to spread retries.
+	Jitter func() float64
+}
+
+// NewClient returns a client of the API at baseURL that authenticates with
+// apiKey. A nil httpClient means http.DefaultClient.
+func NewClient(httpClient *http.Client, baseURL, apiKey string) (*Client, error) {
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("parse base url: %w", err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("base url %q: want an http or https url with a host", baseURL)
+	}
+	return &Client{
+		httpClient:     httpClient,
+		baseURL:        u,
+		apiKey:         apiKey,
+		UserAgent:      "sigmagate",
+		MaxRetries:     3,
+		RequestTimeout: 30 * time.Second,
+		MinBackoff:     500 * time.Millisecond,
+		MaxBackoff:     30 * time.Second,
+		Sleep:          sleep,
+		Now:            time.Now,
+		Jitter:         rand.Float64,
+	}, nil
+}
+
+// ListOptions selects one page of a list. Page is zero-based.
+type ListOptions struct {
+	Page int
+	Size int
+}
+
+// ListBatchRuns returns one page of the agent's batch runs, newest first.
+// Every batch run on the page has been checked for impossible numbers.
+func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOptions) (*Page[BatchRun], error) {
+	q := url.Values{}
+	q.Set("agentId", agentID)
+	q.Set("page", strconv.Itoa(opts.Page))
+	q.Set("size", strconv.Itoa(opts.Size))
+	var page Page[BatchRun]
+	if err := c.get(ctx, "/v1/batch-runs", q, &page); err != nil {
+		return nil, err
+	}
+	for i := range page.Data {
+		b := &page.Data[i]
+		scrub(b, c.apiKey)
+		if err := Validate(b); err != nil {
+			return nil, err
+		}
+	}
+	return &page, nil
+}
+
+// BatchRuns iterates over the agent's batch runs, newest first, asking for
+// pages of pageSize. It follows hasNext rather than trusting the page size, and
+// yields a batch run that shows up again on a later page (new runs shift the
+// pages while it reads) only once. Stop iterating to stop requesting.
+func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) iter.Seq2[*BatchRun, error] {
+	return func(yield func(*BatchRun, error) bool) {
+		seen := make(map[string]bool)
+		stale := 0
+		for page := 0; ; page++ {
+			if page == maxPages {
+				yield(nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+					Problem: fmt.Sprintf("still more pages after %d pages of %d: the listing does not end", maxPages, pageSize)})
+				return
+			}
+			p, err := c.ListBatchRuns(ctx, agentID, ListOptions{Page: page, Size: pageSize})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			fresh := 0
+			for i := range p.Data {
+				b := &p.Data[i]
+				if seen[b.BatchID] {
+					continue
+				}
+				seen[b.BatchID] = true
+				fresh++
+				if !yield(b, nil) {
+					return
+				}
+			}
+			if !p.HasNext {
+				return
+			}
+			if fresh == 0 {
+				stale++
+			} else {
+				stale = 0
+			}
+			if stale == maxStalePages {
+				yield(nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+					Problem: fmt.Sprintf("pages %d to %d brought no new batch run though hasNext is true: the listing is not advancing", page-maxStalePages+1, page)})
+				return
+			}
+		}
+	}
+}
+
+// Validate reports a batch run whose numbers cannot be true. Judging such a
+// batch could pass a gate on nonsense, so it is an error instead.
+func Validate(b *BatchRun) error {
+	bad := func(format string, args ...any) error {
+		return &DataError{BatchID: b.BatchID, Problem: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case b.BatchID == "":
+		return bad("batchId is empty")
+	case b.SuccessfulAttempts < 0 || b.FailedAttempts < 0 || b.TotalAttempts < 0:
+		return bad("negative attempt count (successful %d, failed %d, total %d)", b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts)
+	case b.SuccessfulAttempts > b.TotalAttempts || b.FailedAttempts > b.TotalAttempts-b.SuccessfulAttempts:
+		return bad("successful %d + failed %d attempts exceed the total %d", b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts)
+	}
+	for _, tc := range b.TestCases {
+		if tc.Attempt < 0 {
+			return bad("test case %q has a negative attempt count %d", tc.TestCaseID, tc.Attempt)
+		}
+	}
+	return nil
+}
+
+// scrub removes the API key from every text of a batch run, so that a server
+// echoing it cannot carry it into a summary, an output or a report file.
+func scrub(b *BatchRun, key string) {
+	if key == "" {
+		return
+	}
+	r := func(s *string) { *s = redact(*s, key) }
+	agent := func(a *Agent) {
+		if a != nil {
+			r(&a.Name)
+			r(&a.AgentID)
+			r(&a.Status)
+		}
+	}
+	r(&b.BatchID)
+	r(&b.WorkspaceID)
+	agent(b.Agent)
+	for i := range b.TestCases {
+		tc := &b.TestCases[i]
+		r(&tc.TestCaseID)
+		r(&tc.Label)
+		agent(tc.Agent)
+		r(&tc.WorkspaceID)
+		r(&tc.LLMModel)
+		r(&tc.UserPrompt)
+		r(&tc.SuccessCriteria)
+		for j := range tc.MockData {
+			r(&tc.MockData[j].VariableName)
+			r(&tc.MockData[j].Value)
+		}
+	}
+}
+
+// get sends a GET request, retrying what may pass later, and decodes a 2xx
+// JSON object into v. It is the one place that turns an answer into an error.
+func (c *Client) get(ctx context.Context, path string, q url.Values, v any) error {
+	u := c.baseURL.JoinPath(path)
+	u.RawQuery = q.Encode()
+	for attempt := 1; ; attempt++ {
+		body, err := c.try(ctx, u, path, attempt)
+		if err == nil {
+			return c.decode(path, body, v)
+		}
+		wait, retry := c.retryAfter(err, attempt)
+		if !retry {
+			return err
+		}
+		if deadline, ok := ctx.Deadline(); ok && c.Now().Add(wait).After(deadline) {
+			return err // waiting would outlast the caller's time: say why now
+		}
+		if serr := c.Sleep(ctx, wait); serr != nil {
+			return err
+		}
+	}
+}
+
+// try sends one request and returns the body of a 2xx answer.
+func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) ([]byte, error) {
+	if c.RequestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("X-API-Key", c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.UserAgent)
+	transportErr := func(err error) error {
+		// *url.Error repeats the full URL; the method and path say enough.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if errors.Is(err, context.DeadlineExceeded) && c.RequestTimeout > 0 {
+			err = fmt.Errorf("no answer within %v: %w", c.RequestTimeout, err)
+		}
+		return &TransportError{Method: req.Method, Path: path, Attempts: attempt, Err: err}
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, transportErr(err)
+	}
+	defer resp.Body.Close()
+	limit := int64(MaxBodyBytes)
+	if resp.StatusCode/100 != 2 {
+		limit = errorBodyBytes
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, transportErr(err) // a truncated answer may come whole next time
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, c.apiError(resp, path, body, attempt)
+	}
+	if int64(len(body)) > limit {
+		return nil, &ResponseError{Method: req.Method, Path: path,
+			Problem: fmt.Sprintf("the response is larger than %d MiB; the gate does not read it", MaxBodyBytes>>20)}
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		return nil, &ResponseError{Method: req.Method, Path: path,
+			Problem: fmt.Sprintf("the response is %s, not JSON", excerpt([]byte(ct), c.apiKey)), Excerpt: excerpt(body, c.apiKey)}
+	}
+	return body, nil
+}
+
+func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt int) *APIError {
+	e := &APIError{Method: resp.Request.Method, Path: path, StatusCode: resp.StatusCode, Attempts: attempt}
+	var eb ErrorBody
+	if json.Unmarshal(body, &eb) == nil && (eb.Message != "" || eb.Error != "" || len(eb.ValidationErrors) > 0) {
+		e.Body = ErrorBody{
+			Error:   oneLine(eb.Error, c.apiKey),
+			Message: oneLine(eb.Message, c.apiKey),
+			Path:    oneLine(eb.Path, c.apiKey),
+		}
+		if len(eb.ValidationErrors) > 0 {
+			e.Body.ValidationErrors = make(map[string]any, len(eb.ValidationErrors))
+			for k, v := range eb.ValidationErrors {
+				e.Body.ValidationErrors[oneLine(k, c.apiKey)] = oneLine(fmt.Sprint(v), c.apiKey)
+			}
+		}
+	} else if len(bytes.TrimSpace(body)) > 0 {
+		e.Excerpt = excerpt(body, c.apiKey)
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs >= 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(ra); err == nil {
+			e.RetryAfter = max(t.Sub(c.Now()), 0)
+		}
+	}
+	return e
+}
+
+// oneLine sanitises a short text from an error body.
+func oneLine(s, secret string) string {
+	return excerpt([]byte(s), secret)
+}
+
+func (c *Client) decode(path string, body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return &ResponseError{Method: http.MethodGet, Path: path, Problem: "the response is not a JSON object", Excerpt: excerpt(body, c.apiKey)}
+	}
+	if err := json.Unmarshal(trimmed, v); err != nil {
+		return &ResponseError{Method: http.MethodGet, Path: path,
+			Problem: "the response is not valid JSON for a batch run page: " + excerpt([]byte(err.Error()), c.apiKey), Excerpt: excerpt(body, c.apiKey)}
+	}
+	return nil
+}
+
+// retryAfter says whether err is worth another try and how long to wait.
+func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
+	if attempt > c.MaxRetries {
+		return 0, false
+	}
+	var retryAfter time.Duration
+	var apiErr *APIError
+	var tErr *TransportError
+	switch {
+	case errors.As(err, &apiErr):
+		if !apiErr.Retryable() {
+			return 0, false
+		}
+		retryAfter = apiErr.RetryAfter
+	case errors.As(err, &tErr):
+		if !tErr.Retryable() || errors.Is(err, context.Canceled) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	// Exponential backoff with jitter in [d/2, d), so that many gates that
+	// failed together do not retry together.
+	d := c.MinBackoff << (attempt - 1)
+	if d > c.MaxBackoff || d <= 0 {
+		d = c.MaxBackoff
+	}
+	d = d/2 + time.Duration(c.Jitter()*float64(d/2))
+	return max(d, retryAfter), true
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

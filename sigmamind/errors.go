@@ -1,0 +1,158 @@
+package sigmamind
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// APIError is an answer from SigmaMind with a status other than 2xx.
+type APIError struct {
+	Method     string
+	Path       string // request path, without query: ids in the query stay out of messages
+	StatusCode int
+	Body       ErrorBody // SigmaMind's error fields, when the body had them
+	Excerpt    string    // a short, sanitised excerpt of a body that was not SigmaMind's error JSON
+	RetryAfter time.Duration
+	Attempts   int // how many times the request was sent
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Body.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Body.Message)
+	} else if e.Body.Error != "" && e.Body.Error != http.StatusText(e.StatusCode) {
+		fmt.Fprintf(&b, ": %s", e.Body.Error)
+	}
+	if len(e.Body.ValidationErrors) > 0 {
+		keys := make([]string, 0, len(e.Body.ValidationErrors))
+		for k := range e.Body.ValidationErrors {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s: %v", k, e.Body.ValidationErrors[k]))
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
+	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, " (body: %q)", e.Excerpt)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+// Retryable reports whether the same request may succeed later: rate limits
+// and server-side failures may pass, client errors will not.
+func (e *APIError) Retryable() bool {
+	switch e.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// ResponseError is a 2xx answer that cannot be used: not JSON, too large,
+// truncated, or describing data that cannot be true. It is never retried as a
+// pass: a gate that cannot read the evidence must not judge it.
+type ResponseError struct {
+	Method  string
+	Path    string
+	Problem string
+	Excerpt string
+}
+
+func (e *ResponseError) Error() string {
+	s := fmt.Sprintf("%s %s: %s", e.Method, e.Path, e.Problem)
+	if e.Excerpt != "" {
+		s += fmt.Sprintf(" (body: %q)", e.Excerpt)
+	}
+	return s
+}
+
+// TransportError is a request that got no HTTP answer: refused, reset, timed
+// out.
+type TransportError struct {
+	Method   string
+	Path     string
+	Attempts int
+	Err      error
+}
+
+func (e *TransportError) Error() string {
+	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return s
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Retryable reports whether the failure is one the network may heal. A
+// certificate the client does not trust will not become trusted by retrying.
+func (e *TransportError) Retryable() bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	return !errors.As(e.Err, &unknownAuthority) && !errors.As(e.Err, &invalid) && !errors.As(e.Err, &hostname)
+}
+
+// DataError is a batch run whose numbers cannot be true.
+type DataError struct {
+	BatchID string
+	Problem string
+}
+
+func (e *DataError) Error() string {
+	return fmt.Sprintf("batch run %q has impossible data: %s", e.BatchID, e.Problem)
+}
+
+// excerptLimit keeps error messages readable; enough to recognise a proxy's
+// HTML page or a truncated document.
+const excerptLimit = 160
+
+// excerpt returns a short single-line preview of an untrusted body: control
+// characters become spaces, runs of space collapse, and the secret is removed.
+func excerpt(body []byte, secret string) string {
+	s := redact(string(body), secret)
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		if n == excerptLimit {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// redact removes the secret from text the API sent: a server may echo the key
+// back in an error message, and masking in the log does not cover files.
+func redact(s, secret string) string {
+	if secret == "" || !strings.Contains(s, secret) {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "***")
+}
