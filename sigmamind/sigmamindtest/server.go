@@ -1,0 +1,628 @@
+// Package sigmamindtest provides a fake SigmaMind API for tests, demos and
+// container workflows, in the spirit of net/http/httptest.
+//
+// The fake serves GET /v1/batch-runs (paginated, newest first) and
+// GET /v1/batch-runs/{batchId}?agentId=, checks X-API-Key, validates query
+// parameters the way SigmaMind's Spring backend does, and answers errors with
+// Spring-style bodies. Faults (status codes, delays, hangs, resets, truncated
+// bodies) and broken pagination can be injected to exercise a client's
+// failure handling.
+package sigmamindtest
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sigmagate/sigmagate/sigmamind"
+)
+
+// DefaultAPIKey is the X-API-Key the server accepts unless WithAPIKey says
+// otherwise.
+const DefaultAPIKey = "test-key"
+
+const (
+	listPath      = "/v1/batch-runs"
+	defaultSize   = 10
+	maxSeenConns  = 4096
+	jsonMediaType = "application/json"
+)
+
+// PaginationMode selects how the list endpoint paginates. The broken modes
+// let a client prove that it cannot loop forever on a misbehaving server.
+type PaginationMode int
+
+const (
+	// Normal paginates correctly.
+	Normal PaginationMode = iota
+	// RepeatFirstPage ignores the page parameter: every response is page 0
+	// with hasNext true.
+	RepeatFirstPage
+	// EndlessHasNext paginates correctly but always claims hasNext, so
+	// pages past the end are empty yet never final.
+	EndlessHasNext
+)
+
+// Request is a request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+}
+
+// Fault replaces the server's normal answer to one or more requests.
+//
+// Precedence: Delay is waited first; then Hang, then Reset; otherwise the
+// fault's response (Status/Body), or the normal response when both are zero,
+// is sent, truncated if Truncate is set. A zero Fault therefore lets one
+// request through untouched, which is handy as a spacer in a FIFO sequence.
+type Fault struct {
+	Status      int           // status to answer with; 0 with Reset/Hang means no answer
+	Body        string        // raw body; when empty and Status >= 400, a Spring-style ErrorBody JSON for Status
+	ContentType string        // default application/json
+	RetryAfter  string        // Retry-After header value, as given (seconds or HTTP date)
+	Delay       time.Duration // wait before answering (stop early if the request's context ends)
+	Hang        bool          // never answer: block until the client gives up (request context done) or the server closes
+	Reset       bool          // hijack and close the connection with no response (client sees a reset/EOF)
+	Truncate    bool          // send a valid Content-Length for the full normal response but only half of the body, then close
+	Times       int           // how many requests this fault answers; 0 means 1
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey sets the only X-API-Key the server accepts. A request without
+// the header is always rejected, so WithAPIKey("") rejects every request.
+func WithAPIKey(key string) Option {
+	return func(s *Server) { s.apiKey = key }
+}
+
+// WithMaxPageSize makes the server clamp size to n, as real servers do to
+// protect themselves; n <= 0 means no limit.
+func WithMaxPageSize(n int) Option {
+	return func(s *Server) { s.maxPageSize = max(n, 0) }
+}
+
+// WithClock sets the clock used for error timestamps, so tests can compare
+// whole error bodies. A nil function keeps time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// Server is a fake SigmaMind API. It is safe for concurrent use.
+type Server struct {
+	URL string // base URL, e.g. http://127.0.0.1:PORT (no trailing slash); empty for NewHandler
+
+	// Set by options before the server is shared; read-only afterwards.
+	apiKey      string
+	maxPageSize int
+	now         func() time.Time
+
+	ts        *httptest.Server
+	done      chan struct{} // closed by Close to release hung and delayed requests
+	closeOnce sync.Once
+
+	mu         sync.Mutex
+	agents     map[string][]entry // sorted newest first
+	seq        int64
+	faults     []pendingFault
+	pagination PaginationMode
+	requests   []Request
+	seenConns  map[string]struct{} // remote addresses that already sent a request
+}
+
+type entry struct {
+	run sigmamind.BatchRun
+	seq int64 // insertion order, to break CreatedDate ties later-added first
+}
+
+type pendingFault struct {
+	Fault
+	left int
+}
+
+// NewServer starts a fake on 127.0.0.1 with a random port. Call Close when
+// done.
+func NewServer(opts ...Option) *Server {
+	s := NewHandler(opts...)
+	s.ts = httptest.NewServer(s.Handler())
+	s.URL = s.ts.URL
+	return s
+}
+
+// NewHandler returns a fake that is not listening; serve s.Handler() with
+// your own http.Server. Its URL is empty.
+func NewHandler(opts ...Option) *Server {
+	s := &Server{
+		apiKey:    DefaultAPIKey,
+		now:       time.Now,
+		done:      make(chan struct{}),
+		agents:    make(map[string][]entry),
+		seenConns: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+	return s
+}
+
+// Handler returns the fake's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+// Close releases requests blocked by Hang or Delay faults and, for a server
+// started by NewServer, shuts it down. Releasing first matters: httptest
+// waits for outstanding requests, so a hung one would block Close forever.
+// It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+	if s.ts != nil {
+		s.ts.Close()
+	}
+}
+
+// AddAgent registers an agent with no batch runs, so listing it answers an
+// empty page instead of 404.
+func (s *Server) AddAgent(agentID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.agents[agentID]; !ok {
+		s.agents[agentID] = []entry{}
+	}
+}
+
+// AddBatchRuns registers the agent and adds runs to it. Runs are copied, so
+// the caller may reuse them. Batch ids are not deduplicated: a test may want
+// a server that lists the same batch twice.
+func (s *Server) AddBatchRuns(agentID string, runs ...sigmamind.BatchRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.agents[agentID]
+	if list == nil {
+		list = []entry{}
+	}
+	for _, r := range runs {
+		s.seq++
+		list = append(list, entry{run: cloneRun(r), seq: s.seq})
+	}
+	sortEntries(list)
+	s.agents[agentID] = list
+}
+
+// SetBatchRun replaces the agent's runs that have run.BatchID, or adds run
+// when there is none, so a test can make a batch progress between polls.
+func (s *Server) SetBatchRun(agentID string, run sigmamind.BatchRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.agents[agentID]
+	found := false
+	for i := range list {
+		if list[i].run.BatchID == run.BatchID {
+			list[i].run = cloneRun(run)
+			found = true
+		}
+	}
+	if !found {
+		if list == nil {
+			list = []entry{}
+		}
+		s.seq++
+		list = append(list, entry{run: cloneRun(run), seq: s.seq})
+	}
+	sortEntries(list)
+	s.agents[agentID] = list
+}
+
+// Fail enqueues faults. Each following request, whatever its path or
+// credentials, is answered by the head fault until its Times are used up.
+//
+// Go's http.Transport silently retries an idempotent request once when a
+// kept-alive connection closes before any response byte. So that a Reset is
+// seen by the client, a Reset on a connection that already carried a request
+// does not use up one of its Times: the transport's retry, on a fresh
+// connection, is reset and counted instead.
+func (s *Server) Fail(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range faults {
+		s.faults = append(s.faults, pendingFault{Fault: f, left: max(f.Times, 1)})
+	}
+}
+
+// SetPagination switches the pagination mode of the list endpoint.
+func (s *Server) SetPagination(m PaginationMode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pagination = m
+}
+
+// Requests returns copies of every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = cloneRequest(r)
+	}
+	return out
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.record(r)
+	if ok {
+		s.serveFault(w, r, f)
+		return
+	}
+	writeResponse(w, s.respond(r))
+}
+
+// record stores the request and dequeues the fault that answers it, if any.
+func (s *Server) record(r *http.Request) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Query:  r.URL.Query(),
+		Header: r.Header.Clone(),
+	})
+	_, reused := s.seenConns[r.RemoteAddr]
+	if len(s.seenConns) >= maxSeenConns {
+		// Forgetting old connections only risks one extra Reset; unbounded
+		// growth would hurt a long-running fakesigmamind.
+		clear(s.seenConns)
+	}
+	s.seenConns[r.RemoteAddr] = struct{}{}
+
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	head := &s.faults[0]
+	f := head.Fault
+	if f.Reset && !f.Hang && reused {
+		return f, true
+	}
+	head.left--
+	if head.left <= 0 {
+		s.faults = s.faults[1:]
+	}
+	return f, true
+}
+
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			abort(w)
+			return
+		case <-s.done:
+			abort(w)
+			return
+		}
+	}
+	if f.Hang {
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		abort(w)
+		return
+	}
+	if f.Reset {
+		abort(w)
+		return
+	}
+
+	var resp response
+	if f.Status != 0 || f.Body != "" {
+		resp = s.faultResponse(r, f)
+	} else {
+		resp = s.respond(r)
+	}
+	if f.RetryAfter != "" {
+		resp.header.Set("Retry-After", f.RetryAfter)
+	}
+	if f.Truncate {
+		// Declaring the full length and stopping halfway makes net/http
+		// close the connection, so the client reads an unexpected EOF.
+		resp.header.Set("Content-Length", strconv.Itoa(len(resp.body)))
+		resp.body = resp.body[:len(resp.body)/2]
+	}
+	writeResponse(w, resp)
+}
+
+// abort ends the exchange without a response. Hijacking lets the client see
+// a closed connection rather than an empty 200; where hijacking is not
+// supported (HTTP/2, recorders), ErrAbortHandler is net/http's own way to
+// abort a response.
+func abort(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (s *Server) faultResponse(r *http.Request, f Fault) response {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status < 100 || status > 999 {
+		// WriteHeader panics on such codes; a misconfigured fault should
+		// fail the test visibly instead of crashing it.
+		return s.errorResponse(r, http.StatusInternalServerError, "sigmamindtest: invalid fault status "+strconv.Itoa(f.Status), nil)
+	}
+	var resp response
+	if f.Body == "" && status >= 400 {
+		resp = s.errorResponse(r, status, defaultMessage(status), nil)
+	} else {
+		resp = response{status: status, header: http.Header{}, body: []byte(f.Body)}
+	}
+	ct := f.ContentType
+	if ct == "" {
+		ct = jsonMediaType
+	}
+	resp.header.Set("Content-Type", ct)
+	return resp
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func writeResponse(w http.ResponseWriter, resp response) {
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+// respond computes the normal answer; ordering follows Spring: security
+// filter first, then routing, then parameter validation, then lookup.
+func (s *Server) respond(r *http.Request) response {
+	key := r.Header.Get("X-API-Key")
+	if key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) != 1 {
+		return s.errorResponse(r, http.StatusUnauthorized, defaultMessage(http.StatusUnauthorized), nil)
+	}
+
+	path := r.URL.Path
+	var batchID string
+	switch {
+	case path == listPath:
+	case strings.HasPrefix(path, listPath+"/"):
+		batchID = strings.TrimPrefix(path, listPath+"/")
+		if batchID == "" || strings.Contains(batchID, "/") {
+			return s.errorResponse(r, http.StatusNotFound, defaultMessage(http.StatusNotFound), nil)
+		}
+	default:
+		return s.errorResponse(r, http.StatusNotFound, defaultMessage(http.StatusNotFound), nil)
+	}
+	if r.Method != http.MethodGet {
+		resp := s.errorResponse(r, http.StatusMethodNotAllowed, "Request method '"+r.Method+"' is not supported", nil)
+		resp.header.Set("Allow", http.MethodGet)
+		return resp
+	}
+
+	q := r.URL.Query()
+	agentID := q.Get("agentId")
+	invalid := map[string]any{}
+	if strings.TrimSpace(agentID) == "" {
+		invalid["agentId"] = "must not be blank"
+	}
+	page, size := 0, defaultSize
+	if batchID == "" {
+		page = intParam(q, "page", 0, 0, invalid)
+		size = intParam(q, "size", defaultSize, 1, invalid)
+	}
+	if len(invalid) > 0 {
+		return s.errorResponse(r, http.StatusBadRequest, defaultMessage(http.StatusBadRequest), invalid)
+	}
+
+	if batchID != "" {
+		return s.getBatch(r, agentID, batchID)
+	}
+	return s.listBatches(r, agentID, page, size)
+}
+
+// intParam parses an int32 query parameter. An empty value means the
+// default, as Spring treats it for a parameter with a defaultValue.
+func intParam(q url.Values, name string, def, minimum int, invalid map[string]any) int {
+	raw := q.Get(name)
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(raw, 10, 32)
+	if err != nil {
+		invalid[name] = "must be a valid integer"
+		return def
+	}
+	if int(n) < minimum {
+		invalid[name] = "must be greater than or equal to " + strconv.Itoa(minimum)
+		return def
+	}
+	return int(n)
+}
+
+func (s *Server) getBatch(r *http.Request, agentID, batchID string) response {
+	s.mu.Lock()
+	list, known := s.agents[agentID]
+	var run *sigmamind.BatchRun
+	for i := range list {
+		if list[i].run.BatchID == batchID {
+			run = &list[i].run
+			break
+		}
+	}
+	var body []byte
+	var err error
+	if run != nil {
+		// Marshal under the lock: SetBatchRun replaces entries in place.
+		body, err = json.Marshal(run)
+	}
+	s.mu.Unlock()
+
+	switch {
+	case !known:
+		return s.errorResponse(r, http.StatusNotFound, "Agent not found: "+agentID, nil)
+	case run == nil:
+		return s.errorResponse(r, http.StatusNotFound, "Batch run not found: "+batchID, nil)
+	case err != nil:
+		return s.errorResponse(r, http.StatusInternalServerError, defaultMessage(http.StatusInternalServerError), nil)
+	}
+	return jsonResponse(http.StatusOK, body)
+}
+
+func (s *Server) listBatches(r *http.Request, agentID string, page, size int) response {
+	if s.maxPageSize > 0 && size > s.maxPageSize {
+		size = s.maxPageSize
+	}
+
+	s.mu.Lock()
+	list, known := s.agents[agentID]
+	mode := s.pagination
+	if mode == RepeatFirstPage {
+		page = 0
+	}
+	total := int64(len(list))
+	// int64 because page and size are each up to 2^31-1.
+	offset := int64(page) * int64(size)
+	out := sigmamind.Page[sigmamind.BatchRun]{
+		Data:        []sigmamind.BatchRun{},
+		Page:        page,
+		Size:        size,
+		TotalCount:  total,
+		TotalPages:  int((total + int64(size) - 1) / int64(size)),
+		HasPrevious: page > 0,
+	}
+	out.HasNext = page < out.TotalPages-1
+	if offset < total {
+		end := min(offset+int64(size), total)
+		for _, e := range list[offset:end] {
+			out.Data = append(out.Data, e.run)
+		}
+	}
+	if mode == RepeatFirstPage || mode == EndlessHasNext {
+		out.HasNext = true
+	}
+	body, err := json.Marshal(out)
+	s.mu.Unlock()
+
+	if !known {
+		return s.errorResponse(r, http.StatusNotFound, "Agent not found: "+agentID, nil)
+	}
+	if err != nil {
+		return s.errorResponse(r, http.StatusInternalServerError, defaultMessage(http.StatusInternalServerError), nil)
+	}
+	return jsonResponse(http.StatusOK, body)
+}
+
+func jsonResponse(status int, body []byte) response {
+	h := http.Header{}
+	h.Set("Content-Type", jsonMediaType)
+	return response{status: status, header: h, body: body}
+}
+
+// errorResponse builds a Spring-style error. encoding/json escapes whatever
+// the client sent (agent ids, methods), so the body stays valid JSON.
+func (s *Server) errorResponse(r *http.Request, status int, msg string, invalid map[string]any) response {
+	body, err := json.Marshal(sigmamind.ErrorBody{
+		Timestamp:        s.now().UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		Status:           status,
+		Error:            http.StatusText(status),
+		Message:          msg,
+		Path:             r.URL.Path,
+		ValidationErrors: invalid,
+	})
+	if err != nil {
+		// Unreachable with these field types, but never answer half a body.
+		body = []byte(`{"status":500,"error":"Internal Server Error"}`)
+	}
+	return jsonResponse(status, body)
+}
+
+// defaultMessage returns the messages shown in SigmaMind's API reference.
+func defaultMessage(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "Invalid request parameters"
+	case http.StatusUnauthorized:
+		return "X-API-Key is missing or invalid"
+	case http.StatusForbidden:
+		return "Access denied for this resource"
+	case http.StatusNotFound:
+		return "The requested resource was not found"
+	case http.StatusInternalServerError:
+		return "Unexpected server error"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+func sortEntries(list []entry) {
+	slices.SortFunc(list, func(a, b entry) int {
+		if c := b.run.CreatedDate.Compare(a.run.CreatedDate); c != 0 {
+			return c
+		}
+		// Later-added first, so ties keep a stable and predictable order.
+		return int(b.seq - a.seq)
+	})
+}
+
+// cloneRun copies a run deeply, so neither the caller nor a JSON encoder
+// running concurrently can observe the other's changes.
+func cloneRun(r sigmamind.BatchRun) sigmamind.BatchRun {
+	r.Agent = cloneAgent(r.Agent)
+	if r.TestCases != nil {
+		tcs := make([]sigmamind.TestCase, len(r.TestCases))
+		for i, tc := range r.TestCases {
+			tc.Agent = cloneAgent(tc.Agent)
+			tc.MockData = slices.Clone(tc.MockData)
+			tcs[i] = tc
+		}
+		r.TestCases = tcs
+	}
+	return r
+}
+
+func cloneAgent(a *sigmamind.Agent) *sigmamind.Agent {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}
+
+func cloneRequest(r Request) Request {
+	q := make(url.Values, len(r.Query))
+	for k, v := range r.Query {
+		q[k] = slices.Clone(v)
+	}
+	r.Query = q
+	r.Header = r.Header.Clone()
+	return r
+}
