@@ -216,3 +216,18 @@ func randomID(rng *rand.Rand) string {
 // agentPtr gives every run and test case its own Agent, so a caller editing
 // one cannot change the others.
 func agentPtr(a sigmamind.Agent) *sigmamind.Agent { return &a }
+
+// SeedSamples adds the sample agents that the demo and workflow tests use:
+// agent_demo_pass, agent_demo_fail, agent_demo_running, agent_demo_empty (no
+// batch runs) and SampleAgentID (failing).
+func (s *Server) SeedSamples(now time.Time) {
+	for id, sc := range map[string]Scenario{
+		"agent_demo_pass":    ScenarioPassing,
+		"agent_demo_fail":    ScenarioFailing,
+		"agent_demo_running": ScenarioRunning,
+		SampleAgentID:        ScenarioFailing,
+	} {
+		s.AddBatchRuns(id, SampleRuns(now, id, sc)...)
+	}
+	s.AddAgent("agent_demo_empty")
+}

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		seedSamples(fake, time.Now())
+		fake.SeedSamples(time.Now())
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -108,18 +108,6 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	return fmt.Errorf("refusing -addr %q: listen on a loopback address (127.0.0.0/8, ::1 or localhost)", addr)
-}
-
-func seedSamples(fake *sigmamindtest.Server, now time.Time) {
-	for id, sc := range map[string]sigmamindtest.Scenario{
-		"agent_demo_pass":           sigmamindtest.ScenarioPassing,
-		"agent_demo_fail":           sigmamindtest.ScenarioFailing,
-		"agent_demo_running":        sigmamindtest.ScenarioRunning,
-		sigmamindtest.SampleAgentID: sigmamindtest.ScenarioFailing,
-	} {
-		fake.AddBatchRuns(id, sigmamindtest.SampleRuns(now, id, sc)...)
-	}
-	fake.AddAgent("agent_demo_empty")
 }
 
 func seedFile(fake *sigmamindtest.Server, path string) error {
