@@ -422,7 +422,7 @@ func (j judge) maxAge() Check {
 }
 
 func (j judge) maxRegression(limit Rate, base Counts) Check {
-	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ +" + limit.String()}
+	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + signedPoints(limit.Float64())}
 	if base.Total == 0 || j.c.Total == 0 {
 		ch.Verdict, ch.ActualText = Skipped, "n/a"
 		ch.Reason = "no older batch runs with attempts to compare with"
@@ -444,19 +444,19 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 		reg.Probability = &p
 		if p >= conf {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, limit, Percent(p), confidence(conf))
+			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), confidence(conf))
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, limit, Percent(p), confidence(conf))
+			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, signedPoints(limit.Float64()), Percent(p), confidence(conf))
 		}
 		return ch
 	}
 	if riseAbove(x1, n1, x0, n0, limit) {
 		ch.Verdict = Fail
-		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, limit)
+		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, signedPoints(limit.Float64()))
 	} else {
 		ch.Verdict = Pass
-		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, limit)
+		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, signedPoints(limit.Float64()))
 	}
 	return ch
 }
@@ -472,11 +472,16 @@ func confidence(c float64) string {
 	return strconv.FormatFloat(c*100, 'f', -1, 64) + "%"
 }
 
+// signedPoints writes a difference of rates in percentage points.
 func signedPoints(f float64) string {
-	if f > 0 {
-		return "+" + Percent(f)
+	p := strings.TrimSuffix(Percent(math.Abs(f)), "%") + " points"
+	switch {
+	case f > 0:
+		return "+" + p
+	case f < 0:
+		return "−" + p
 	}
-	return Percent(f)
+	return p
 }
 
 // Duration formats a duration for people: 90m, 26h, 3d4h.
