@@ -1,0 +1,370 @@
+// Package config reads the gate's inputs, from a GitHub Actions step's
+// INPUT_* environment or from command-line flags, and checks them all before
+// anything talks to the API.
+package config
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sethvargo/go-envconfig"
+	"github.com/sigmagate/sigmagate/gate"
+)
+
+// Raw holds every input as the text the user gave, defaults applied. Its
+// tags are the one list of inputs: the environment keys, the flags, their
+// defaults and help all come from here, and a test holds action.yml and the
+// README to it.
+type Raw struct {
+	APIKey            string `env:"API_KEY" help:"SigmaMind API key, sent as X-API-Key (on the command line, prefer the SIGMAMIND_API_KEY environment variable)"`
+	AgentID           string `env:"AGENT_ID" help:"the agent whose batch runs are gated"`
+	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host"`
+	BatchID           string `env:"BATCH_ID" help:"gate this batch run (and the older ones that batches adds) instead of the newest"`
+	Batches           string `env:"BATCHES, default=1" help:"how many of the newest batch runs to gate together, their counts pooled (1 to 100)"`
+	MaxFailureRate    string `env:"MAX_FAILURE_RATE, default=0" help:"highest allowed failure rate, (failed + undecided) / total attempts: 0.1 or 10%"`
+	MinSuccessRate    string `env:"MIN_SUCCESS_RATE" help:"lowest allowed success rate, successful / total attempts (empty: off)"`
+	MaxFailedAttempts string `env:"MAX_FAILED_ATTEMPTS" help:"highest allowed number of failed and undecided attempts (empty: off)"`
+	MinAttempts       string `env:"MIN_ATTEMPTS, default=1" help:"fewest executed attempts that count as evidence; fewer fails the gate"`
+	Confidence        string `env:"CONFIDENCE" help:"judge rate rules on exact confidence bounds at this level, e.g. 0.95 (empty: off, judge observed rates)"`
+	OnInconclusive    string `env:"ON_INCONCLUSIVE, default=fail" help:"what an inconclusive verdict does: fail (exit 1), warn (exit 0 with a warning) or pass"`
+	Wait              string `env:"WAIT, default=0" help:"wait up to this long for gated batch runs that are still running, e.g. 10m"`
+	MaxAge            string `env:"MAX_AGE" help:"fail when the newest gated batch run is older than this, e.g. 24h or 7d (empty: off)"`
+	BaselineBatches   string `env:"BASELINE_BATCHES, default=0" help:"compare with this many older batch runs; 0 turns regression checks off"`
+	MaxRegression     string `env:"MAX_REGRESSION, default=5%" help:"highest allowed rise of the failure rate over the baseline, in points: 0.05 or 5%"`
+	WarnOnly          string `env:"WARN_ONLY, default=false" help:"judge and report, but annotate a failure as a warning and exit 0"`
+	OnError           string `env:"ON_ERROR, default=fail" help:"what an API or transport failure does: fail (exit 3) or warn (exit 0 with a warning)"`
+	Summary           string `env:"SUMMARY, default=true" help:"write the job summary (or, outside GitHub Actions, the report to standard output)"`
+	Timeout           string `env:"TIMEOUT, default=2m" help:"limit for all talk with the API, retries included"`
+	Retries           string `env:"RETRIES, default=3" help:"how often a failed request that may pass later (429, 5xx, network) is retried"`
+}
+
+// Input describes one field of Raw.
+type Input struct {
+	Name    string // kebab-case, as in action.yml and flags
+	EnvKey  string // as in the env tag, e.g. AGENT_ID
+	Default string
+	Help    string
+	field   int
+}
+
+// Inputs lists the inputs in declaration order.
+func Inputs() []Input {
+	t := reflect.TypeFor[Raw]()
+	ins := make([]Input, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, opts, _ := strings.Cut(f.Tag.Get("env"), ",")
+		in := Input{EnvKey: key, Name: strings.ToLower(strings.ReplaceAll(key, "_", "-")), Help: f.Tag.Get("help"), field: i}
+		if _, def, ok := strings.Cut(opts, "default="); ok {
+			in.Default = def
+		}
+		ins = append(ins, in)
+	}
+	return ins
+}
+
+func (r *Raw) field(in Input) *string {
+	return reflect.ValueOf(r).Elem().Field(in.field).Addr().Interface().(*string)
+}
+
+// inputLookuper finds an input as the runner exports it. The runner keeps
+// hyphens (INPUT_AGENT-ID), which envconfig cannot name, and exports every
+// declared input, empty when not given; empty must mean "use the default".
+type inputLookuper struct{ getenv func(string) string }
+
+func (l inputLookuper) Lookup(key string) (string, bool) {
+	for _, k := range []string{"INPUT_" + strings.ReplaceAll(key, "_", "-"), "INPUT_" + key} {
+		if v := strings.TrimSpace(l.getenv(k)); v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// FromEnv reads the inputs of a GitHub Actions step.
+func FromEnv(ctx context.Context, getenv func(string) string) (Raw, error) {
+	var r Raw
+	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &r, Lookuper: inputLookuper{getenv}})
+	return r, err
+}
+
+// Flags adds a flag for every input to fs, each overriding r's value when
+// given. Boolean inputs also work as bare flags (--warn-only).
+func Flags(fs *flag.FlagSet, r *Raw) {
+	for _, in := range Inputs() {
+		v := &flagValue{p: r.field(in), boolean: in.Default == "true" || in.Default == "false"}
+		def := in.Default
+		if def == "" {
+			def = "none"
+		}
+		fs.Var(v, in.Name, fmt.Sprintf("%s (default %s)", in.Help, def))
+	}
+}
+
+type flagValue struct {
+	p       *string
+	boolean bool
+}
+
+func (v *flagValue) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v *flagValue) Set(s string) error { *v.p = strings.TrimSpace(s); return nil }
+func (v *flagValue) IsBoolFlag() bool   { return v.boolean }
+
+// Config is the checked configuration.
+type Config struct {
+	APIKey         string
+	AgentID        string
+	APIURL         string
+	BatchID        string
+	Batches        int
+	Rules          gate.Rules
+	OnInconclusive string // fail, warn or pass
+	Wait           time.Duration
+	Baseline       int
+	WarnOnly       bool
+	OnError        string // fail or warn
+	Summary        bool
+	Timeout        time.Duration
+	Retries        int
+}
+
+// InputError is one invalid input.
+type InputError struct {
+	Input   string
+	Problem string
+}
+
+func (e *InputError) Error() string { return "input " + e.Input + ": " + e.Problem }
+
+// Parse checks every input and returns all problems at once, so that a
+// workflow author fixes them in one round.
+func Parse(r Raw) (Config, error) {
+	p := parser{}
+	c := Config{
+		APIKey:         r.APIKey,
+		AgentID:        p.id("agent-id", r.AgentID),
+		APIURL:         p.url("api-url", r.APIURL),
+		Batches:        int(p.count("batches", r.Batches, 1, 100)),
+		OnInconclusive: p.oneOf("on-inconclusive", r.OnInconclusive, "fail", "warn", "pass"),
+		Wait:           p.duration("wait", r.Wait, 0),
+		Baseline:       int(p.count("baseline-batches", r.BaselineBatches, 0, 100)),
+		WarnOnly:       p.boolean("warn-only", r.WarnOnly),
+		OnError:        p.oneOf("on-error", r.OnError, "fail", "warn"),
+		Summary:        p.boolean("summary", r.Summary),
+		Timeout:        p.duration("timeout", r.Timeout, time.Second),
+		Retries:        int(p.count("retries", r.Retries, 0, 10)),
+	}
+	if r.APIKey == "" {
+		p.add("api-key", "is required and was empty. Pass it from a secret: `api-key: ${{ secrets.SIGMAMIND_API_KEY }}` (on the command line: the SIGMAMIND_API_KEY environment variable). "+
+			"Workflows triggered by pull requests from forks receive no secrets; see the README section \"Pull requests from forks\"")
+	} else if strings.ContainsFunc(r.APIKey, unicode.IsControl) {
+		p.add("api-key", "contains a control character (a line break?); copy the key again without it")
+	}
+	if r.AgentID == "" {
+		p.add("agent-id", "is required and was empty: give the id of the agent to gate, e.g. agent_D5D0p7TUs66TTAEAx, from the agent's page in SigmaMind")
+	}
+	if r.BatchID != "" {
+		c.BatchID = p.id("batch-id", r.BatchID)
+	}
+	c.Rules.MaxFailureRate = p.rate("max-failure-rate", r.MaxFailureRate)
+	c.Rules.MinSuccessRate = p.rate("min-success-rate", r.MinSuccessRate)
+	if r.MaxFailedAttempts != "" {
+		n := p.count("max-failed-attempts", r.MaxFailedAttempts, 0, 1<<50)
+		c.Rules.MaxFailedAttempts = &n
+	}
+	c.Rules.MinAttempts = p.count("min-attempts", r.MinAttempts, 0, 1<<50)
+	if r.Confidence != "" {
+		if conf := p.rate("confidence", r.Confidence); conf != nil {
+			if f := conf.Float64(); f < 0.5 || f >= 1 {
+				p.add("confidence", fmt.Sprintf("%q is outside the accepted range: give a level from 0.5 up to but not including 1, e.g. 0.95 or 95%%", r.Confidence))
+			} else {
+				c.Rules.Confidence = f
+			}
+		}
+	}
+	if r.MaxAge != "" {
+		c.Rules.MaxAge = p.duration("max-age", r.MaxAge, time.Minute)
+	}
+	if c.Baseline > 0 {
+		c.Rules.MaxRegression = p.rate("max-regression", r.MaxRegression)
+	} else if r.MaxRegression != "" {
+		p.rate("max-regression", r.MaxRegression) // still report a malformed value
+	}
+	return c, errors.Join(p.errs...)
+}
+
+type parser struct{ errs []error }
+
+func (p *parser) add(input, problem string) {
+	p.errs = append(p.errs, &InputError{Input: input, Problem: problem})
+}
+
+// idPattern accepts SigmaMind's opaque ids without validating a prefix
+// (agent ids appear with and without "agent_").
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
+func (p *parser) id(input, s string) string {
+	if s == "" {
+		return ""
+	}
+	if !idPattern.MatchString(s) {
+		p.add(input, fmt.Sprintf("%q is not an id: ids are up to 128 letters, digits, '_', '-', '.' or ':'", s))
+	}
+	return s
+}
+
+func (p *parser) url(input, s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		p.add(input, fmt.Sprintf("%q is not a URL: give a base URL such as %s", s, "https://api.sigmamind.ai"))
+	case u.User != nil:
+		p.add(input, "must not contain credentials: pass the key in api-key")
+	case u.RawQuery != "" || u.Fragment != "":
+		p.add(input, fmt.Sprintf("%q has a query or fragment: give only scheme, host and optional path", s))
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		p.add(input, fmt.Sprintf("%q uses http, which would send the API key unencrypted: use https (http is accepted only for loopback hosts: 127.0.0.0/8, ::1, localhost)", s))
+	default:
+		p.add(input, fmt.Sprintf("%q: the scheme must be https (or http for a loopback host)", s))
+	}
+	return strings.TrimRight(s, "/")
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (p *parser) count(input, s string, lo, hi int64) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || !isDigits(s) || n < lo || n > hi {
+		if hi >= 1<<50 {
+			p.add(input, fmt.Sprintf("%q is not a whole number of %d or more", s, lo))
+		} else {
+			p.add(input, fmt.Sprintf("%q is not a whole number from %d to %d", s, lo, hi))
+		}
+		return lo
+	}
+	return n
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func (p *parser) rate(input, s string) *gate.Rate {
+	if s == "" {
+		return nil
+	}
+	r, err := gate.ParseRate(s)
+	if err != nil {
+		p.add(input, err.Error())
+		return nil
+	}
+	return &r
+}
+
+func (p *parser) oneOf(input, s string, allowed ...string) string {
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	p.add(input, fmt.Sprintf("%q is not one of %s", s, strings.Join(allowed, ", ")))
+	return allowed[0]
+}
+
+// boolean accepts what the official toolkit's getBooleanInput accepts.
+func (p *parser) boolean(input, s string) bool {
+	switch s {
+	case "true", "True", "TRUE":
+		return true
+	case "false", "False", "FALSE":
+		return false
+	}
+	p.add(input, fmt.Sprintf("%q is not a boolean: write true or false", s))
+	return false
+}
+
+// duration reads a Go duration (90s, 10m, 1h30m) or whole days (7d, 1d12h).
+func (p *parser) duration(input, s string, atLeast time.Duration) time.Duration {
+	d, err := ParseDuration(s)
+	if err != nil {
+		p.add(input, err.Error())
+		return 0
+	}
+	if d < atLeast {
+		p.add(input, fmt.Sprintf("%q is too short: give at least %v", s, atLeast))
+	}
+	return d
+}
+
+// ParseDuration reads a duration such as 90s, 10m, 1h30m, 7d or 1d12h. It
+// rejects negative durations.
+func ParseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration: write e.g. 90s, 10m, 2h or 7d", s)
+	if s == "0" {
+		return 0, nil
+	}
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil || !isDigits(s[:i]) || n > 3650 {
+			return 0, bad
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	if s == "" || s[0] < '0' || s[0] > '9' && s[0] != '.' {
+		return 0, bad // no sign: a negative limit is a mistake
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || days+d < days {
+		return 0, bad
+	}
+	return days + d, nil
+}
+
+// Usage writes the command-line help.
+func Usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `sigmagate judges an agent's newest SigmaMind simulation batch runs and fails
+when they fail too often. It runs as a GitHub Action and as a command.
+
+Usage:
+  sigmagate --agent-id AGENT [flags]      (API key in SIGMAMIND_API_KEY)
+  sigmagate --demo [flags]                (against a built-in fake API)
+
+Exit status: 0 passed, 1 the gate failed (or was inconclusive), 2 invalid input,
+3 API or transport failure.
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// Value returns the raw value of input in r.
+func Value(r Raw, in Input) string { return *r.field(in) }
