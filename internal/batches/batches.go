@@ -1,0 +1,162 @@
+// Package batches chooses which of an agent's batch runs the gate judges, and
+// waits for them to finish.
+package batches
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/sigmagate/sigmagate/sigmamind"
+)
+
+// Lister lists an agent's batch runs, newest first; *sigmamind.Client is one.
+type Lister interface {
+	BatchRuns(ctx context.Context, agentID string, pageSize int) iter.Seq2[*sigmamind.BatchRun, error]
+}
+
+// Request says which batch runs to judge.
+type Request struct {
+	AgentID string
+	// BatchID, when set, is the newest batch run to gate; otherwise the
+	// agent's newest is.
+	BatchID string
+	// Count is how many batch runs to gate, from the newest one on.
+	Count int
+	// Baseline is how many older batch runs to compare with.
+	Baseline int
+}
+
+// Selection is the batch runs chosen, each list newest first.
+type Selection struct {
+	Gated    []sigmamind.BatchRun
+	Baseline []sigmamind.BatchRun
+}
+
+// NotFoundError is a batch-id that is not among the agent's batch runs.
+type NotFoundError struct {
+	AgentID, BatchID string
+	Scanned          int
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("batch run %s was not found among the %d batch runs of agent %s: check batch-id, and that it belongs to agent-id", e.BatchID, e.Scanned, e.AgentID)
+}
+
+// searchPageSize is the page size when looking for a batch-id: the batch can
+// be anywhere, and larger pages mean fewer round trips.
+const searchPageSize = 25
+
+// Select lists only as many batch runs as the request needs.
+func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
+	need := req.Count + req.Baseline
+	size := min(need, sigmamind.MaxPageSize)
+	if req.BatchID != "" {
+		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
+	}
+	var sel Selection
+	found := req.BatchID == ""
+	scanned := 0
+	for b, err := range l.BatchRuns(ctx, req.AgentID, size) {
+		if err != nil {
+			return Selection{}, err
+		}
+		scanned++
+		if !found {
+			if b.BatchID != req.BatchID {
+				continue
+			}
+			found = true
+		}
+		if len(sel.Gated) < req.Count {
+			sel.Gated = append(sel.Gated, *b)
+		} else {
+			sel.Baseline = append(sel.Baseline, *b)
+		}
+		if len(sel.Gated)+len(sel.Baseline) == need {
+			break
+		}
+	}
+	if !found {
+		return Selection{}, &NotFoundError{AgentID: req.AgentID, BatchID: req.BatchID, Scanned: scanned}
+	}
+	return sel, nil
+}
+
+// Running reports whether any of the runs has configured attempts that were
+// not executed yet.
+func Running(runs []sigmamind.BatchRun) bool {
+	for i := range runs {
+		if runs[i].ExpectedAttempts() > runs[i].TotalAttempts {
+			return true
+		}
+	}
+	return false
+}
+
+// Waiter polls until gated batch runs finish.
+type Waiter struct {
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+	// Progress receives one line per running batch run and poll.
+	Progress func(line string)
+	// FirstPoll is the first pause; each next one doubles, up to MaxPoll.
+	FirstPoll, MaxPoll time.Duration
+	// StallPolls is how many polls in a row without a new executed attempt
+	// end the wait early: a stuck batch will not finish by waiting.
+	StallPolls int
+}
+
+// Wait re-lists the selection until its gated batch runs finish, the time
+// limit passes, or they stop making progress, and returns the newest state.
+// It keeps the batch runs chosen first, even if newer ones start meanwhile.
+func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, limit time.Duration) (Selection, error) {
+	if len(sel.Gated) == 0 || !Running(sel.Gated) {
+		return sel, nil
+	}
+	req.BatchID = sel.Gated[0].BatchID
+	deadline := w.Now().Add(limit)
+	pause := w.FirstPoll
+	executed, stalled := executedAttempts(sel.Gated), 0
+	w.progress(sel.Gated)
+	for Running(sel.Gated) {
+		if w.Now().Add(pause).After(deadline) {
+			w.Progress(fmt.Sprintf("stopped waiting after %v (input wait): batch runs are still running", limit))
+			return sel, nil
+		}
+		if err := w.Sleep(ctx, pause); err != nil {
+			return sel, err
+		}
+		next, err := Select(ctx, l, req)
+		if err != nil {
+			return sel, err
+		}
+		sel = next
+		w.progress(sel.Gated)
+		if now := executedAttempts(sel.Gated); now > executed {
+			executed, stalled = now, 0
+		} else if stalled++; stalled >= w.StallPolls {
+			w.Progress(fmt.Sprintf("stopped waiting: no new attempt was executed in %d polls", stalled))
+			return sel, nil
+		}
+		pause = min(pause*2, w.MaxPoll)
+	}
+	return sel, nil
+}
+
+func (w Waiter) progress(runs []sigmamind.BatchRun) {
+	for i := range runs {
+		if exp := runs[i].ExpectedAttempts(); exp > 0 {
+			w.Progress(fmt.Sprintf("%s: %d/%d attempts", runs[i].BatchID, runs[i].TotalAttempts, exp))
+		}
+	}
+}
+
+func executedAttempts(runs []sigmamind.BatchRun) int64 {
+	var n int64
+	for i := range runs {
+		n += runs[i].TotalAttempts
+	}
+	return n
+}
