@@ -1,0 +1,218 @@
+// Package ghio writes what a GitHub Actions step leaves behind, so that no
+// text the API sent can forge a workflow command, an output or a secret's
+// appearance: log lines, annotations, step outputs and the job summary.
+package ghio
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Redactor replaces a secret in everything written through it. Masking with
+// ::add-mask:: covers only the log GitHub shows; this covers every stream and
+// file, and terminals outside GitHub too.
+type Redactor struct {
+	W       io.Writer
+	mu      sync.Mutex
+	secrets [][]byte
+}
+
+// Add starts redacting s. Call it after the ::add-mask:: command has gone
+// out through W, or the mask itself would be redacted.
+func (r *Redactor) Add(s string) {
+	if s == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secrets = append(r.secrets, []byte(s))
+}
+
+func (r *Redactor) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := p
+	for _, s := range r.secrets {
+		if bytes.Contains(out, s) {
+			out = bytes.ReplaceAll(out, s, []byte("***"))
+		}
+	}
+	if _, err := r.W.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Redact removes secret from s.
+func Redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "***")
+}
+
+// Neutralize makes one line of untrusted text inert for the runner, which
+// runs a line as a command when it starts with "::" after leading white
+// space, or when it holds "##[" anywhere.
+func Neutralize(line string) string {
+	line = strings.ReplaceAll(line, "##[", `##\[`)
+	trimmed := strings.TrimLeftFunc(line, isSpace)
+	if strings.HasPrefix(trimmed, "::") {
+		line = line[:len(line)-len(trimmed)] + `\` + trimmed
+	}
+	return line
+}
+
+// isSpace is .NET's Char.IsWhiteSpace, which the runner's TrimStart uses: a
+// superset of what Go calls space.
+func isSpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+		return true
+	}
+	return 0x2000 <= r && r <= 0x200A
+}
+
+// Log writes plain log lines, each neutralized.
+type Log struct{ W io.Writer }
+
+// Print writes text, which may hold several lines.
+func (l Log) Print(text string) {
+	var b strings.Builder
+	for line := range strings.Lines(text) {
+		b.WriteString(Neutralize(strings.TrimRight(line, "\r\n")))
+		b.WriteByte('\n')
+	}
+	io.WriteString(l.W, b.String())
+}
+
+// Printf formats and writes a log line. Format strings are the program's own;
+// untrusted text goes in as arguments.
+func (l Log) Printf(format string, args ...any) { l.Print(fmt.Sprintf(format, args...)) }
+
+// Annotations caps how many annotations a step makes: the runner attaches at
+// most 10 of each kind and drops the rest silently.
+const Annotations = 10
+
+// maxMessage keeps annotation text under the runner's 4,096 characters.
+const maxMessage = 4000
+
+// Annotator writes error and warning annotations: workflow commands inside
+// GitHub Actions, plain lines on a terminal.
+type Annotator struct {
+	Action   *githubactions.Action // nil outside GitHub Actions
+	Log      Log                   // where plain lines go outside GitHub Actions
+	errors   int
+	warnings int
+}
+
+// Error annotates msg as an error.
+func (a *Annotator) Error(msg string) { a.annotate(&a.errors, "error", msg) }
+
+// Warning annotates msg as a warning.
+func (a *Annotator) Warning(msg string) { a.annotate(&a.warnings, "warning", msg) }
+
+func (a *Annotator) annotate(count *int, kind, msg string) {
+	*count++
+	switch {
+	case *count > Annotations+1:
+		return
+	case *count == Annotations+1:
+		msg = fmt.Sprintf("more %ss were left out: a step shows at most %d; see the job summary", kind, Annotations)
+	}
+	msg = shorten(msg, maxMessage)
+	if a.Action == nil {
+		a.Log.Printf("%s: %s", kind, msg)
+		return
+	}
+	// The library escapes the message with the runner's data escaping, so
+	// a line break or "::" in it cannot start another command.
+	if kind == "error" {
+		a.Action.Errorf("%s", msg)
+	} else {
+		a.Action.Warningf("%s", msg)
+	}
+}
+
+func shorten(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	for limit > 0 && !utf8.RuneStart(s[limit]) {
+		limit--
+	}
+	return s[:limit] + "…"
+}
+
+// Output is one step output.
+type Output struct{ Name, Value string }
+
+var outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// WriteOutputs appends outputs to the runner's output file at path, in one
+// write. Values must be single lines. Each uses a random delimiter, as the
+// official toolkit does: go-githubactions uses a fixed one, which a value
+// could contain to forge further outputs.
+func WriteOutputs(path string, outs []Output) error {
+	var b strings.Builder
+	for _, o := range outs {
+		if !outputName.MatchString(o.Name) {
+			return fmt.Errorf("output name %q is not valid", o.Name)
+		}
+		if strings.ContainsAny(o.Value, "\r\n") {
+			return fmt.Errorf("output %s holds a line break; outputs are single lines", o.Name)
+		}
+		delim, err := delimiter()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(o.Value, delim) {
+			return fmt.Errorf("output %s contains its delimiter", o.Name) // 128 random bits: never
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim)
+	}
+	return appendFile(path, b.String())
+}
+
+func delimiter() (string, error) {
+	var buf [16]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", fmt.Errorf("make an output delimiter: %w", err)
+	}
+	return "ghadelimiter_" + hex.EncodeToString(buf[:]), nil
+}
+
+// MaxSummary is GitHub's limit for one step's job summary; over it the
+// runner drops the whole summary.
+const MaxSummary = 1 << 20
+
+// WriteSummary appends markdown to the job summary file at path.
+func WriteSummary(path, markdown string) error {
+	if len(markdown)+1 > MaxSummary {
+		return fmt.Errorf("the job summary is %d bytes, over GitHub's limit of 1 MiB", len(markdown))
+	}
+	return appendFile(path, markdown+"\n")
+}
+
+func appendFile(path, text string) error {
+	if path == "" {
+		return errors.New("no file path")
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
+}
