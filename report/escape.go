@@ -1,0 +1,93 @@
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// cell makes untrusted text safe for a markdown table cell: one line, cut to
+// limit runes, no HTML, and no character that could end the cell, start a
+// code span, a link or emphasis. Every row keeps its columns whatever the
+// text holds.
+func cell(s string, limit int) string {
+	s = cut(oneLine(s), limit)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&quot;")
+		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!', '$', '@':
+			// GitHub renders \-escaped punctuation literally; '$' would
+			// start math and '@' a mention.
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// html makes untrusted text safe inside an HTML element such as <pre> or
+// <summary>: nothing in it can close the element or open another.
+func html(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r == '\r' || unicode.IsControl(r) || r == utf8.RuneError:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// oneLine turns line breaks and other control characters into spaces.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029'
+	}) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// cut shortens s to at most limit runes, marking the cut with an ellipsis.
+func cut(s string, limit int) string {
+	if limit <= 0 || utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == limit-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/sigmamind"
+)
+
+// MaxJSONBytes bounds the JSON report. It travels as a step output, and all
+// outputs of a job share 1 MB.
+const MaxJSONBytes = 64 << 10
+
+type jsonReport struct {
+	Result      string            `json:"result"`
+	Agent       jsonAgent         `json:"agent"`
+	Inputs      map[string]string `json:"inputs"`
+	Error       string            `json:"error,omitempty"`
+	Counts      *gate.Counts      `json:"counts,omitempty"`
+	FailureRate *float64          `json:"failureRate,omitempty"`
+	SuccessRate *float64          `json:"successRate,omitempty"`
+	Rules       []gate.Check      `json:"rules,omitempty"`
+	Notes       []string          `json:"notes,omitempty"`
+	Batches     []jsonBatch       `json:"batches,omitempty"`
+	Baseline    []jsonBatch       `json:"baselineBatches,omitempty"`
+	BaselineSum *gate.Counts      `json:"baselineCounts,omitempty"`
+	Omitted     []string          `json:"omitted,omitempty"`
+}
+
+type jsonAgent struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+type jsonBatch struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	Successful int64     `json:"successful"`
+	Failed     int64     `json:"failed"`
+	Total      int64     `json:"total"`
+	Expected   int64     `json:"expected"`
+	TestCases  int       `json:"testCases"`
+}
+
+func batches(runs []sigmamind.BatchRun) []jsonBatch {
+	out := make([]jsonBatch, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, jsonBatch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
+			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts(), TestCases: len(r.TestCases)})
+	}
+	return out
+}
+
+// JSON renders one result as a single line of JSON, at most MaxJSONBytes:
+// batch details, then long reasons, go before the report would grow past it.
+func JSON(r Result) string {
+	j := jsonReport{Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs}
+	if r.Err != nil {
+		j.Error = r.Err.Error()
+	} else {
+		c := r.Gate.Counts
+		j.Counts = &c
+		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
+		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
+		j.BaselineSum = r.Gate.Baseline
+		j.Batches, j.Baseline = batches(r.Gated), batches(r.Baseline)
+	}
+	out := marshal(j)
+	if len(out) > MaxJSONBytes {
+		j.Batches, j.Baseline, j.Omitted = nil, nil, append(j.Omitted, "batches")
+		out = marshal(j)
+	}
+	if len(out) > MaxJSONBytes {
+		rules := make([]gate.Check, len(j.Rules))
+		for i, c := range j.Rules {
+			c.Reason = cut(c.Reason, 200)
+			rules[i] = c
+		}
+		j.Rules, j.Notes, j.Omitted = rules, nil, append(j.Omitted, "long reasons", "notes")
+		j.Error = cut(j.Error, 1000)
+		out = marshal(j)
+	}
+	if len(out) > MaxJSONBytes {
+		j.Inputs = nil
+		j.Agent.Name = cut(j.Agent.Name, 100)
+		j.Omitted = append(j.Omitted, "inputs")
+		out = marshal(j)
+	}
+	return out
+}
+
+func marshal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a NaN from absurd counts could get here; still answer with JSON.
+		return `{"result":"error","error":"the report could not be encoded"}`
+	}
+	return string(b)
+}
+
+func finite(f float64) *float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	f = math.Round(f*1e6) / 1e6
+	return &f
+}

@@ -1,0 +1,309 @@
+// Package report renders gate results for people (the markdown job summary)
+// and for programs (a compact JSON document).
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/sigmamind"
+)
+
+// Result is the gate's outcome for one agent, with what a reader needs to
+// understand it.
+type Result struct {
+	AgentID   string
+	AgentName string
+	// Gate is the judgement; meaningless when Err is set.
+	Gate     gate.Result
+	Gated    []sigmamind.BatchRun // newest first
+	Baseline []sigmamind.BatchRun // the next older ones, newest first
+	// Inputs are the settings that shaped the result, by input name. They
+	// must not hold the API key.
+	Inputs map[string]string
+	// WarnOnly and OnInconclusive say what the verdict does to the step.
+	WarnOnly bool
+	// Err is why the gate could not judge: the result is "error".
+	Err error
+	// ErrHint tells what to do about Err.
+	ErrHint string
+}
+
+// Outcome is the result's one-word state: pass, fail, inconclusive or error.
+func (r Result) Outcome() string {
+	if r.Err != nil {
+		return "error"
+	}
+	return string(r.Gate.Verdict)
+}
+
+// MaxSummaryBytes keeps the job summary under GitHub's 1 MiB limit, over
+// which the runner drops the whole summary rather than cutting it.
+const MaxSummaryBytes = 1000 * 1000
+
+// Limits on untrusted texts, in runes.
+const (
+	idLimit     = 64
+	labelLimit  = 100
+	promptLimit = 4000
+)
+
+// Markdown renders the job summary for results. It never exceeds
+// MaxSummaryBytes: details that do not fit are left out, with a line that
+// says so.
+func Markdown(results []Result) string {
+	return markdown(results, MaxSummaryBytes)
+}
+
+func markdown(results []Result, budget int) string {
+	var b strings.Builder
+	for i, r := range results {
+		if i > 0 {
+			b.WriteString("\n---\n\n")
+		}
+		head := renderHead(r)
+		if b.Len()+len(head) > budget {
+			fmt.Fprintf(&b, "_%d more agents left out: the job summary is limited to 1 MB._\n", len(results)-i)
+			break
+		}
+		b.WriteString(head)
+		if r.Err == nil {
+			details(&b, r, budget)
+		}
+	}
+	return b.String()
+}
+
+var verdictTitle = map[string]string{
+	"pass":         "✅ Passed",
+	"fail":         "❌ Failed",
+	"inconclusive": "⚠️ Inconclusive",
+	"error":        "🛑 Error",
+}
+
+var verdictMark = map[gate.Verdict]string{
+	gate.Pass:         "✅ pass",
+	gate.Fail:         "❌ fail",
+	gate.Inconclusive: "⚠️ inconclusive",
+	gate.Skipped:      "➖ skipped",
+}
+
+// renderHead renders the parts a reviewer reads first; they are bounded in
+// size whatever the data.
+func renderHead(r Result) string {
+	var b strings.Builder
+	name := cell(r.AgentID, idLimit)
+	if r.AgentName != "" {
+		name = cell(r.AgentName, labelLimit) + " (" + name + ")"
+	}
+	fmt.Fprintf(&b, "## %s: SigmaMind simulations of %s\n\n", verdictTitle[r.Outcome()], name)
+	if r.Err != nil {
+		fmt.Fprintf(&b, "**The gate could not judge the agent:** %s\n\n", cell(r.Err.Error(), 1000))
+		if r.ErrHint != "" {
+			fmt.Fprintf(&b, "%s\n\n", cell(r.ErrHint, 1000))
+		}
+		return b.String()
+	}
+	broken := r.Gate.Broken()
+	for i, c := range broken {
+		if i == 10 {
+			fmt.Fprintf(&b, "- … and %d more, in the table below\n", len(broken)-10)
+			break
+		}
+		fmt.Fprintf(&b, "- **%s:** %s\n", c.Rule, cell(c.Reason, 1000))
+	}
+	if len(broken) > 0 {
+		b.WriteByte('\n')
+	}
+	if r.WarnOnly && r.Gate.Verdict != gate.Pass {
+		b.WriteString("> [!NOTE]\n> `warn-only` is set: this step passes, and the failure is reported as a warning.\n\n")
+	}
+	c := r.Gate.Counts
+	fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
+	if c.Undecided > 0 {
+		fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
+	}
+	fmt.Fprintf(&b, ", in %s.\n\n", plural(c.Batches, "gated batch run", "gated batch runs"))
+	for _, n := range r.Gate.Notes {
+		fmt.Fprintf(&b, "_%s_\n\n", cell(n, 500))
+	}
+
+	b.WriteString("| Rule | Limit | Actual | Verdict |\n|:--|--:|--:|:--|\n")
+	for _, ch := range r.Gate.Checks {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", ch.Rule, cell(ch.LimitText, 60), cell(actual(ch), 200), verdictMark[ch.Verdict])
+	}
+	b.WriteByte('\n')
+	explained := false
+	for _, ch := range r.Gate.Checks {
+		// Confidence bounds and regressions need their sentence to be read.
+		if ch.Verdict != gate.Fail && ch.Verdict != gate.Inconclusive && (ch.Bound != nil || ch.Regression != nil) {
+			fmt.Fprintf(&b, "- `%s`: %s\n", ch.Rule, cell(ch.Reason, 1000))
+			explained = true
+		}
+	}
+	if explained {
+		b.WriteByte('\n')
+	}
+	batchTable(&b, r)
+	return b.String()
+}
+
+func actual(ch gate.Check) string {
+	s := ch.ActualText
+	if bd := ch.Bound; bd != nil {
+		s += fmt.Sprintf("; %s bounds %s–%s", confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
+	}
+	if rg := ch.Regression; rg != nil {
+		s = fmt.Sprintf("%s (%s → %s)", s, gate.Percent(rg.BaselineRate), gate.Percent(rg.NewRate))
+		if rg.Probability != nil {
+			s += fmt.Sprintf("; probability of a larger rise %s", gate.Percent(*rg.Probability))
+		}
+	}
+	return s
+}
+
+func confidence(c float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", c*100), "0"), ".0") + "%"
+}
+
+// trendRows is how many batch runs the table shows: the newest gated and
+// baseline ones, enough to see a trend.
+const trendRows = 10
+
+func batchTable(b *strings.Builder, r Result) {
+	type row struct {
+		role string
+		run  *sigmamind.BatchRun
+	}
+	var rows []row
+	for i := range r.Gated {
+		rows = append(rows, row{"gated", &r.Gated[i]})
+	}
+	for i := range r.Baseline {
+		rows = append(rows, row{"baseline", &r.Baseline[i]})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("| Batch run | | Created | Successful | Failed | Undecided | Total | Failure rate | |\n|:--|:--|:--|--:|--:|--:|--:|--:|:--|\n")
+	for i, rw := range rows {
+		if i == trendRows {
+			fmt.Fprintf(b, "| _%d older batch runs not shown_ | | | | | | | | |\n", len(rows)-trendRows)
+			break
+		}
+		run := rw.run
+		undecided := max(run.TotalAttempts-run.SuccessfulAttempts-run.FailedAttempts, 0)
+		total := num(run.TotalAttempts)
+		if exp := run.ExpectedAttempts(); exp > run.TotalAttempts {
+			total += fmt.Sprintf(" of %s ⏳", num(exp))
+		}
+		rate, bar := "n/a", ""
+		if run.TotalAttempts > 0 {
+			f := float64(run.FailedAttempts+undecided) / float64(run.TotalAttempts)
+			rate, bar = gate.Percent(f), "`"+Bar(f)+"`"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			cell(run.BatchID, idLimit), rw.role, created(run.CreatedDate), num(run.SuccessfulAttempts), num(run.FailedAttempts),
+			num(undecided), total, rate, bar)
+	}
+	b.WriteByte('\n')
+}
+
+// Bar draws a fraction as ten cells of Unicode blocks, in eighths, so that a
+// trend reads at a glance in any markdown renderer, with no image service.
+func Bar(f float64) string {
+	const width = 10
+	eighths := int(f*width*8 + 0.5)
+	if f > 0 && eighths == 0 {
+		eighths = 1 // a failure must never look like none
+	}
+	eighths = min(max(eighths, 0), width*8)
+	var b strings.Builder
+	b.WriteString(strings.Repeat("█", eighths/8))
+	cells := eighths / 8
+	if rem := eighths % 8; rem > 0 {
+		b.WriteRune([]rune("▏▎▍▌▋▊▉")[rem-1])
+		cells++
+	}
+	b.WriteString(strings.Repeat("░", width-cells))
+	return b.String()
+}
+
+func created(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// details renders the test cases of the gated batch runs, as far as the
+// budget allows.
+func details(b *strings.Builder, r Result, budget int) {
+	var cases []sigmamind.TestCase
+	seen := map[string]bool{}
+	for _, run := range r.Gated {
+		for _, tc := range run.TestCases {
+			key := tc.TestCaseID
+			if key == "" || !seen[key] {
+				seen[key] = true
+				cases = append(cases, tc)
+			}
+		}
+	}
+	if len(cases) == 0 {
+		return
+	}
+	// Keep room for the closing tags and the line that says what was cut.
+	budget -= 400
+	left := func(i int, what string) {
+		fmt.Fprintf(b, "\n_%s left out: the job summary is limited to 1 MB. See the batch runs in SigmaMind._\n", plural(len(cases)-i, what, what+"s"))
+	}
+	fmt.Fprintf(b, "<details><summary>%s of the gated batch runs</summary>\n\n", plural(len(cases), "test case", "test cases"))
+	b.WriteString("| Test case | Model | Attempts | Mock data |\n|:--|:--|--:|:--|\n")
+	for i, tc := range cases {
+		var mock []string
+		for _, m := range tc.MockData {
+			mock = append(mock, m.VariableName+"="+m.Value)
+		}
+		row := fmt.Sprintf("| %s | %s | %s | %s |\n", cell(label(tc), labelLimit), cell(tc.LLMModel, 40), num(tc.Attempt), cell(strings.Join(mock, ", "), 200))
+		if b.Len()+len(row) > budget {
+			left(i, "test case")
+			break
+		}
+		b.WriteString(row)
+	}
+	b.WriteString("\n</details>\n\n")
+	for i, tc := range cases {
+		if tc.UserPrompt == "" && tc.SuccessCriteria == "" {
+			continue
+		}
+		block := fmt.Sprintf("<details><summary>%s: prompt and success criteria</summary>\n\n<pre>\nUser prompt:\n%s\n\nSuccess criteria:\n%s\n</pre>\n\n</details>\n\n",
+			html(cut(label(tc), labelLimit)), html(cut(tc.UserPrompt, promptLimit)), html(cut(tc.SuccessCriteria, promptLimit)))
+		if b.Len()+len(block) > budget {
+			left(i, "prompt")
+			break
+		}
+		b.WriteString(block)
+	}
+}
+
+func label(tc sigmamind.TestCase) string {
+	if strings.TrimSpace(tc.Label) != "" {
+		return tc.Label
+	}
+	if tc.TestCaseID != "" {
+		return tc.TestCaseID
+	}
+	return "(unnamed test case)"
+}
+
+func num(n int64) string { return fmt.Sprint(n) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
