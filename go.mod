@@ -7,3 +7,5 @@ require (
 	github.com/sethvargo/go-envconfig v1.4.3
 	gonum.org/v1/gonum v0.17.0
 )
+
+require github.com/sethvargo/go-githubactions v1.3.1 // indirect

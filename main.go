@@ -1,0 +1,29 @@
+// Command sigmagate blocks a merge when an AI agent's SigmaMind simulations
+// fail too often. It runs as a GitHub Action (inputs from INPUT_*) and as a
+// command anywhere else (flags); see README.md.
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// version is set when building a release: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], env{
+		getenv: os.Getenv,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		now:    time.Now,
+		http:   &http.Client{Transport: http.DefaultTransport},
+	})
+	stop()
+	os.Exit(exitCode(err))
+}

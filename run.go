@@ -1,0 +1,414 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/batches"
+	"github.com/sigmagate/sigmagate/internal/config"
+	"github.com/sigmagate/sigmagate/internal/ghio"
+	"github.com/sigmagate/sigmagate/report"
+	"github.com/sigmagate/sigmagate/sigmamind"
+	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
+)
+
+// Exit statuses, a contract with workflows and scripts.
+const (
+	exitPass  = 0
+	exitFail  = 1 // the gate failed, or was inconclusive with on-inconclusive: fail
+	exitUsage = 2 // invalid input, or a runner environment the step cannot write to
+	exitError = 3 // the API could not be read
+)
+
+// exitErr carries the exit status of an outcome that run has already
+// reported.
+type exitErr struct {
+	code int
+	err  error
+}
+
+func (e *exitErr) Error() string { return e.err.Error() }
+func (e *exitErr) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var e *exitErr
+	switch {
+	case err == nil:
+		return exitPass
+	case errors.As(err, &e):
+		return e.code
+	}
+	return exitError
+}
+
+// env is everything run takes from the process, so that tests can run it
+// whole without one.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	now            func() time.Time
+	http           *http.Client
+	// sleep replaces real waiting between retries and polls; nil sleeps.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Pauses between polls while waiting for running batch runs.
+const (
+	firstPoll  = 10 * time.Second
+	maxPoll    = time.Minute
+	stallPolls = 5
+)
+
+func run(ctx context.Context, args []string, e env) (err error) {
+	inActions := e.getenv("GITHUB_ACTIONS") == "true"
+	stdout, stderr := &ghio.Redactor{W: e.stdout}, &ghio.Redactor{W: e.stderr}
+	log := ghio.Log{W: stdout}
+	var action *githubactions.Action
+	if inActions {
+		action = githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(stdout))
+	}
+	ann := &ghio.Annotator{Action: action, Log: ghio.Log{W: stderr}}
+	defer func() {
+		// A bug must still end as a clear failure, not a stack trace.
+		if p := recover(); p != nil {
+			ann.Error(fmt.Sprintf("internal error: %v; please report it", p))
+			err = &exitErr{exitError, fmt.Errorf("internal error: %v", p)}
+		}
+	}()
+	secret := func(key string) {
+		if key == "" {
+			return
+		}
+		if action != nil {
+			action.AddMask(key) // before anything else can print it
+		}
+		stdout.Add(key)
+		stderr.Add(key)
+	}
+
+	raw, err := config.FromEnv(ctx, e.getenv)
+	if err != nil {
+		ann.Error(err.Error())
+		return &exitErr{exitUsage, err}
+	}
+	secret(raw.APIKey)
+	fs := flag.NewFlagSet("sigmagate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	config.Flags(fs, &raw)
+	demo := fs.Bool("demo", false, "run the gate against a built-in fake SigmaMind API with sample agents")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			config.Usage(stdout, fs)
+			return nil
+		}
+		ann.Error(err.Error() + "; see sigmagate --help")
+		return &exitErr{exitUsage, err}
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q: every setting is a flag; see sigmagate --help", fs.Arg(0))
+		ann.Error(err.Error())
+		return &exitErr{exitUsage, err}
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "sigmagate %s\n", version)
+		return nil
+	}
+	secret(raw.APIKey)
+	if raw.APIKey == "" {
+		raw.APIKey = strings.TrimSpace(e.getenv("SIGMAMIND_API_KEY"))
+		secret(raw.APIKey)
+	}
+	if *demo {
+		fake := sigmamindtest.NewServer()
+		defer fake.Close()
+		fake.SeedSamples(e.now())
+		raw.APIURL, raw.APIKey = fake.URL, sigmamindtest.DefaultAPIKey
+		if raw.AgentID == "" {
+			raw.AgentID = sigmamindtest.SampleAgentID
+		}
+		log.Printf("demo: a fake SigmaMind API at %s serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", fake.URL, sigmamindtest.SampleAgentID)
+	}
+
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		for _, e := range unjoin(err) {
+			ann.Error(e.Error())
+		}
+		return &exitErr{exitUsage, err}
+	}
+	g := gatekeeper{env: e, cfg: cfg, inActions: inActions, log: log, ann: ann, inputs: inputs(raw)}
+	return g.run(ctx)
+}
+
+// gatekeeper runs one gate once its configuration is valid.
+type gatekeeper struct {
+	env       env
+	cfg       config.Config
+	inActions bool
+	log       ghio.Log
+	ann       *ghio.Annotator
+	inputs    map[string]string
+}
+
+func (g *gatekeeper) run(ctx context.Context) error {
+	cfg := g.cfg
+	client, err := sigmamind.NewClient(g.env.http, cfg.APIURL, cfg.APIKey)
+	if err != nil {
+		g.ann.Error("input api-url: " + err.Error())
+		return &exitErr{exitUsage, err}
+	}
+	client.UserAgent = "sigmagate/" + version + " (+https://github.com/sigmagate/sigmagate)"
+	client.MaxRetries = cfg.Retries
+	client.Now = g.env.now
+	if g.env.sleep != nil {
+		client.Sleep = g.env.sleep
+	}
+	// The timeout bounds the talk with the API; waiting for running batch
+	// runs is on top of it.
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+cfg.Wait)
+	defer cancel()
+
+	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline}
+	sel, err := batches.Select(ctx, client, req)
+	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
+		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.now, Progress: g.log.Print,
+			FirstPoll: firstPoll, MaxPoll: maxPoll, StallPolls: stallPolls}
+		sel, err = w.Wait(ctx, client, req, sel, cfg.Wait)
+	}
+	r := report.Result{AgentID: cfg.AgentID, Inputs: g.inputs, WarnOnly: cfg.WarnOnly}
+	if err != nil {
+		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, err), hint(err, cfg)
+	} else {
+		r.Gated, r.Baseline = sel.Gated, sel.Baseline
+		if len(sel.Gated) > 0 && sel.Gated[0].Agent != nil {
+			r.AgentName = sel.Gated[0].Agent.Name
+		}
+		r.Gate = gate.Evaluate(gate.Input{
+			AgentID: cfg.AgentID, Gated: gateBatches(sel.Gated), Baseline: gateBatches(sel.Baseline),
+			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
+		})
+	}
+	code := g.announce(r)
+	if werr := g.write(r); werr != nil {
+		g.ann.Error(werr.Error())
+		return &exitErr{exitUsage, werr}
+	}
+	if code == exitPass {
+		return nil
+	}
+	return &exitErr{code, fmt.Errorf("gate %s", r.Outcome())}
+}
+
+// announce logs the verdict, annotates what broke, and returns the exit
+// status the verdict calls for.
+func (g *gatekeeper) announce(r report.Result) int {
+	cfg := g.cfg
+	if r.Err != nil {
+		msg := r.Err.Error()
+		if r.ErrHint != "" {
+			msg += ". " + r.ErrHint
+		}
+		if cfg.OnError == "warn" {
+			g.ann.Warning(msg + " (on-error: warn, so this step passes)")
+			return exitPass
+		}
+		g.ann.Error(msg)
+		return exitError
+	}
+	res := r.Gate
+	name := cfg.AgentID
+	if r.AgentName != "" {
+		name = fmt.Sprintf("%s (%s)", r.AgentName, cfg.AgentID)
+	}
+	c := res.Counts
+	g.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
+	// What the verdict does to the step: fail it, or only warn.
+	code, warn := exitPass, cfg.WarnOnly
+	switch res.Verdict {
+	case gate.Fail:
+		code = exitFail
+	case gate.Inconclusive:
+		switch cfg.OnInconclusive {
+		case "fail":
+			code = exitFail
+		case "warn":
+			warn = true
+		case "pass":
+			g.log.Print("sigmagate: the verdict is inconclusive; on-inconclusive: pass lets the step pass")
+			return exitPass
+		}
+	default:
+		return exitPass
+	}
+	suffix := ""
+	if warn {
+		code = exitPass
+		suffix = " (warn-only, so this step passes)"
+		if !cfg.WarnOnly {
+			suffix = " (on-inconclusive: warn, so this step passes)"
+		}
+	}
+	for _, c := range res.Broken() {
+		msg := c.Reason + suffix
+		if c.Verdict == gate.Inconclusive {
+			msg = "inconclusive: " + msg
+		}
+		if warn {
+			g.ann.Warning(msg)
+		} else {
+			g.ann.Error(msg)
+		}
+	}
+	return code
+}
+
+// write leaves the job summary and the step outputs.
+func (g *gatekeeper) write(r report.Result) error {
+	key := g.cfg.APIKey
+	if g.cfg.Summary {
+		md := ghio.Redact(report.Markdown([]report.Result{r}), key)
+		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			if err := ghio.WriteSummary(path, md); err != nil {
+				return fmt.Errorf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %w", path, err)
+			}
+		} else {
+			g.log.Print(md)
+		}
+	}
+	path := g.env.getenv("GITHUB_OUTPUT")
+	if path == "" {
+		if g.inActions {
+			return errors.New("GITHUB_OUTPUT is not set, so the step outputs cannot be written: run sigmagate as a step of a GitHub Actions job, or unset GITHUB_ACTIONS")
+		}
+		return nil
+	}
+	outs := outputs(r, g.cfg)
+	for i := range outs {
+		outs[i].Value = ghio.Redact(outs[i].Value, key)
+	}
+	if err := ghio.WriteOutputs(path, outs); err != nil {
+		return fmt.Errorf("could not write the step outputs to GITHUB_OUTPUT (%s): %w; the step must run as root (no USER in the image)", path, err)
+	}
+	return nil
+}
+
+// outputs are the step outputs, all single lines, every one set on every run.
+func outputs(r report.Result, cfg config.Config) []ghio.Output {
+	passed := r.Err == nil && (r.Gate.Verdict == gate.Pass || r.Gate.Verdict == gate.Inconclusive && cfg.OnInconclusive == "pass")
+	ids := make([]string, 0, len(r.Gated))
+	for _, b := range r.Gated {
+		ids = append(ids, b.BatchID)
+	}
+	c := r.Gate.Counts
+	count := func(n int64) string {
+		if r.Err != nil {
+			return ""
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	return []ghio.Output{
+		{Name: "result", Value: r.Outcome()},
+		{Name: "passed", Value: strconv.FormatBool(passed)},
+		{Name: "failure-rate", Value: fraction(c.FailureRate(), r.Err)},
+		{Name: "success-rate", Value: fraction(c.SuccessRate(), r.Err)},
+		{Name: "failed-attempts", Value: count(c.Failed)},
+		{Name: "successful-attempts", Value: count(c.Successful)},
+		{Name: "undecided-attempts", Value: count(c.Undecided)},
+		{Name: "total-attempts", Value: count(c.Total)},
+		{Name: "batch-ids", Value: jsonStrings(ids)},
+		{Name: "report", Value: report.JSON(r)},
+	}
+}
+
+// fraction writes a rate with at most 4 decimals: "0.2", "0.0333".
+func fraction(f float64, err error) string {
+	if err != nil || math.IsNaN(f) {
+		return ""
+	}
+	return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
+}
+
+func jsonStrings(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.QuoteToASCII(s))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func gateBatches(runs []sigmamind.BatchRun) []gate.Batch {
+	out := make([]gate.Batch, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, gate.Batch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
+			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts()})
+	}
+	return out
+}
+
+// inputs are the settings recorded in the report: every input but the key.
+func inputs(raw config.Raw) map[string]string {
+	m := map[string]string{}
+	for _, in := range config.Inputs() {
+		if in.Name != "api-key" {
+			m[in.Name] = config.Value(raw, in)
+		}
+	}
+	return m
+}
+
+// hint says what to do about an error reading the API.
+func hint(err error, cfg config.Config) string {
+	var api *sigmamind.APIError
+	var data *sigmamind.DataError
+	var resp *sigmamind.ResponseError
+	var tr *sigmamind.TransportError
+	switch {
+	case errors.As(err, &api):
+		switch code := api.StatusCode; {
+		case code == http.StatusUnauthorized:
+			return "SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys)"
+		case code == http.StatusForbidden:
+			return "the API key may not read this agent: check that api-key belongs to the workspace of agent-id"
+		case code == http.StatusNotFound:
+			return "SigmaMind does not know agent " + cfg.AgentID + ": check agent-id against the agent's page in SigmaMind"
+		case code == http.StatusBadRequest:
+			return "SigmaMind rejected the request: check agent-id"
+		case code == http.StatusTooManyRequests:
+			return "SigmaMind is limiting the rate of requests: re-run later, or raise retries and timeout"
+		case code >= 500:
+			return "SigmaMind failed to answer: re-run the job later; raising retries rides out short outages"
+		}
+	case errors.As(err, &data):
+		return "the gate does not judge numbers that cannot be true; re-run later, and report it to SigmaMind if it persists"
+	case errors.As(err, &resp):
+		return "the answer did not come from SigmaMind's API as expected: check api-url (a proxy or a login page answering?)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no complete answer within timeout %v: re-run, or raise timeout", cfg.Timeout)
+	case errors.As(err, &tr):
+		return "could not reach " + cfg.APIURL + ": check api-url and the runner's network"
+	}
+	return ""
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
