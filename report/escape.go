@@ -59,7 +59,10 @@ func html(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	// Entities render the same, and keep a line of the summary from
+	// reading as a workflow command if it is ever printed to a log.
+	out := strings.ReplaceAll(b.String(), "::", ":&#58;")
+	return strings.ReplaceAll(out, "##[", "##&#91;")
 }
 
 // oneLine turns line breaks and other control characters into spaces.
