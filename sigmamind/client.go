@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -73,8 +74,12 @@ func NewClient(httpClient *http.Client, baseURL, apiKey string) (*Client, error)
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("base url %q: want an http or https url with a host", baseURL)
 	}
+	// A copy, so that the redirect policy is this client's own and the
+	// caller's client is left as it was.
+	hc := *httpClient
+	hc.CheckRedirect = keepKeyAtHome(u, httpClient.CheckRedirect)
 	return &Client{
-		httpClient:     httpClient,
+		httpClient:     &hc,
 		baseURL:        u,
 		apiKey:         apiKey,
 		UserAgent:      "sigmagate",
@@ -86,6 +91,30 @@ func NewClient(httpClient *http.Client, baseURL, apiKey string) (*Client, error)
 		Now:            time.Now,
 		Jitter:         rand.Float64,
 	}, nil
+}
+
+// keepKeyAtHome is a redirect policy that follows redirects only within the
+// API's origin (or from http to https on the same host). net/http strips
+// Authorization and cookies from a redirect to another host, but it forwards
+// every other header, X-API-Key included; so a redirect elsewhere is not
+// followed: its 3xx answer is returned and reported as an *APIError.
+func keepKeyAtHome(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		to := req.URL
+		sameHost := strings.EqualFold(to.Host, base.Host)
+		upgrade := base.Scheme == "http" && to.Scheme == "https" &&
+			strings.EqualFold(to.Hostname(), base.Hostname()) && (to.Port() == "" || to.Port() == "443")
+		if !(sameHost && to.Scheme == base.Scheme) && !upgrade {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // ListOptions selects one page of a list. Page is zero-based.
@@ -102,8 +131,15 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 	q.Set("page", strconv.Itoa(opts.Page))
 	q.Set("size", strconv.Itoa(opts.Size))
 	var page Page[BatchRun]
-	if err := c.get(ctx, "/v1/batch-runs", q, &page); err != nil {
+	body, err := c.get(ctx, "/v1/batch-runs", q, &page)
+	if err != nil {
 		return nil, err
+	}
+	if page.Data == nil {
+		// Some other JSON object, such as a gateway's {"message": ...} sent
+		// with 200: reading it as "no batch runs" would misreport the agent.
+		return nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
 	for i := range page.Data {
 		b := &page.Data[i]
@@ -219,30 +255,34 @@ func scrub(b *BatchRun, key string) {
 }
 
 // get sends a GET request, retrying what may pass later, and decodes a 2xx
-// JSON object into v. It is the one place that turns an answer into an error.
-func (c *Client) get(ctx context.Context, path string, q url.Values, v any) error {
+// JSON object into v, whose body it returns. It is the one place that turns
+// an answer into an error.
+func (c *Client) get(ctx context.Context, path string, q url.Values, v any) ([]byte, error) {
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = q.Encode()
 	for attempt := 1; ; attempt++ {
 		body, err := c.try(ctx, u, path, attempt)
 		if err == nil {
-			return c.decode(path, body, v)
+			return body, c.decode(path, body, v)
 		}
 		wait, retry := c.retryAfter(err, attempt)
-		if !retry {
-			return err
+		if !retry || ctx.Err() != nil {
+			return nil, err
 		}
-		if deadline, ok := ctx.Deadline(); ok && c.Now().Add(wait).After(deadline) {
-			return err // waiting would outlast the caller's time: say why now
+		// The deadline is on the real clock; c.Now may be a test's or the
+		// caller's fake one, so it must not measure the time left.
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return nil, err // waiting would outlast the caller's time: say why now
 		}
 		if serr := c.Sleep(ctx, wait); serr != nil {
-			return err
+			return nil, err
 		}
 	}
 }
 
 // try sends one request and returns the body of a 2xx answer.
 func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) ([]byte, error) {
+	parent := ctx
 	if c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
@@ -261,7 +301,9 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if errors.Is(err, context.DeadlineExceeded) && c.RequestTimeout > 0 {
+		// Only when the request's own timeout struck: the caller's deadline
+		// is not this request being slow.
+		if errors.Is(err, context.DeadlineExceeded) && c.RequestTimeout > 0 && parent.Err() == nil {
 			err = fmt.Errorf("no answer within %v: %w", c.RequestTimeout, err)
 		}
 		return &TransportError{Method: req.Method, Path: path, Attempts: attempt, Err: err}
@@ -311,9 +353,15 @@ func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt
 	} else if len(bytes.TrimSpace(body)) > 0 {
 		e.Excerpt = excerpt(body, c.apiKey)
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs >= 0 {
-			e.RetryAfter = time.Duration(secs) * time.Second
+	if ra := strings.TrimSpace(resp.Header.Get("Retry-After")); ra != "" {
+		if isDigits(ra) {
+			// Saturate: a huge value must not wrap around into a short wait.
+			secs, err := strconv.ParseInt(ra, 10, 64)
+			if err != nil || secs > int64(math.MaxInt64/time.Second) {
+				e.RetryAfter = math.MaxInt64
+			} else {
+				e.RetryAfter = time.Duration(secs) * time.Second
+			}
 		} else if t, err := http.ParseTime(ra); err == nil {
 			e.RetryAfter = max(t.Sub(c.Now()), 0)
 		}
@@ -367,6 +415,15 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	}
 	d = d/2 + time.Duration(c.Jitter()*float64(d/2))
 	return max(d, retryAfter), true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isJSON(contentType string) bool {

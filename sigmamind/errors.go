@@ -24,10 +24,15 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Body.Message != "" {
+	text := http.StatusText(e.StatusCode)
+	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.StatusCode)
+	if text != "" {
+		fmt.Fprintf(&b, " %s", text)
+	}
+	// A message or error that only repeats the status text says nothing new.
+	if e.Body.Message != "" && e.Body.Message != text {
 		fmt.Fprintf(&b, ": %s", e.Body.Message)
-	} else if e.Body.Error != "" && e.Body.Error != http.StatusText(e.StatusCode) {
+	} else if e.Body.Error != "" && e.Body.Error != text {
 		fmt.Fprintf(&b, ": %s", e.Body.Error)
 	}
 	if len(e.Body.ValidationErrors) > 0 {
@@ -124,28 +129,33 @@ const excerptLimit = 160
 
 // excerpt returns a short single-line preview of an untrusted body: control
 // characters become spaces, runs of space collapse, and the secret is removed.
+// It has at most excerptLimit runes, spaces included, and then "…".
 func excerpt(body []byte, secret string) string {
 	s := redact(string(body), secret)
 	var b strings.Builder
-	space := false
+	space := false // a space is due before the next printable rune
 	n := 0
 	for _, r := range s {
 		if r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			if !space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = true
+			space = n > 0
 			continue
 		}
-		space = false
-		if n == excerptLimit {
+		need := 1
+		if space {
+			need = 2
+		}
+		if n+need > excerptLimit {
 			b.WriteString("…")
 			break
 		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
 		b.WriteRune(r)
-		n++
+		n += need
 	}
-	return strings.TrimSpace(b.String())
+	return b.String()
 }
 
 // redact removes the secret from text the API sent: a server may echo the key

@@ -121,11 +121,14 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 	executed, stalled := executedAttempts(sel.Gated), 0
 	w.progress(sel.Gated)
 	for Running(sel.Gated) {
-		if w.Now().Add(pause).After(deadline) {
-			w.Progress(fmt.Sprintf("stopped waiting after %v (input wait): batch runs are still running", limit))
+		// The last pause is cut to the time left, so that the batch runs get
+		// the whole limit and the line below tells the truth.
+		left := deadline.Sub(w.Now())
+		if left <= 0 {
+			w.say(fmt.Sprintf("stopped waiting after %v (input wait): batch runs are still running", limit))
 			return sel, nil
 		}
-		if err := w.Sleep(ctx, pause); err != nil {
+		if err := w.Sleep(ctx, min(pause, left)); err != nil {
 			return sel, err
 		}
 		next, err := Select(ctx, l, req)
@@ -137,7 +140,7 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 		if now := executedAttempts(sel.Gated); now > executed {
 			executed, stalled = now, 0
 		} else if stalled++; stalled >= w.StallPolls {
-			w.Progress(fmt.Sprintf("stopped waiting: no new attempt was executed in %d polls", stalled))
+			w.say(fmt.Sprintf("stopped waiting: no new attempt was executed in %d polls", stalled))
 			return sel, nil
 		}
 		pause = min(pause*2, w.MaxPoll)
@@ -148,8 +151,15 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 func (w Waiter) progress(runs []sigmamind.BatchRun) {
 	for i := range runs {
 		if exp := runs[i].ExpectedAttempts(); exp > 0 {
-			w.Progress(fmt.Sprintf("%s: %d/%d attempts", runs[i].BatchID, runs[i].TotalAttempts, exp))
+			w.say(fmt.Sprintf("%s: %d/%d attempts", runs[i].BatchID, runs[i].TotalAttempts, exp))
 		}
+	}
+}
+
+// say reports a line; a nil Progress discards it.
+func (w Waiter) say(line string) {
+	if w.Progress != nil {
+		w.Progress(line)
 	}
 }
 
