@@ -1,0 +1,1333 @@
+package sigmamind_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sigmagate/sigmagate/sigmamind"
+	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
+)
+
+const (
+	agent    = "agent_T"
+	listPath = "/v1/batch-runs"
+	secret   = "sk-SECRET-123"
+)
+
+// fixedNow is the client's clock. It is deliberately months away from the
+// real time, so a client that mixes its clock with a context's (real)
+// deadline shows up.
+var fixedNow = time.Date(2026, 5, 5, 10, 6, 43, 0, time.UTC)
+
+// sleeper records the client's backoff instead of waiting.
+type sleeper struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ds = append(s.ds, d)
+	return ctx.Err()
+}
+
+func (s *sleeper) Durations() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.ds...)
+}
+
+func newServer(t *testing.T, opts ...sigmamindtest.Option) *sigmamindtest.Server {
+	t.Helper()
+	opts = append([]sigmamindtest.Option{sigmamindtest.WithClock(func() time.Time { return fixedNow })}, opts...)
+	s := sigmamindtest.NewServer(opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newClient returns a client with its own transport (so connection reuse
+// cannot leak between tests), a recording Sleep, a constant Jitter and a
+// fixed clock. With Jitter 0.5 and the default backoff of 500ms doubling,
+// the waits before retries are 375ms, 750ms, 1.5s, ...
+func newClient(t *testing.T, baseURL, apiKey string) (*sigmamind.Client, *sleeper) {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := sigmamind.NewClient(&http.Client{Transport: tr}, baseURL, apiKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sleeper{}
+	c.Sleep = s.Sleep
+	c.Jitter = func() float64 { return 0.5 }
+	c.Now = func() time.Time { return fixedNow }
+	// Generous, so that a test that would hang fails instead.
+	c.RequestTimeout = 5 * time.Second
+	return c, s
+}
+
+func backoffs(n int) []time.Duration {
+	all := []time.Duration{375 * time.Millisecond, 750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second}
+	return all[:n]
+}
+
+// run is a finished batch run; run(0) is the newest.
+func run(i int) sigmamind.BatchRun {
+	return sigmamind.BatchRun{
+		BatchID:            fmt.Sprintf("batch_%03d", i),
+		WorkspaceID:        "org_W",
+		Agent:              &sigmamind.Agent{Name: "Support", AgentID: agent, Status: "Live"},
+		CreatedDate:        fixedNow.Add(-time.Duration(i) * time.Hour),
+		TestCases:          []sigmamind.TestCase{{TestCaseID: "tc_1", Label: "refund", Attempt: 5}},
+		SuccessfulAttempts: 3,
+		FailedAttempts:     1,
+		TotalAttempts:      5,
+	}
+}
+
+func runs(from, to int) []sigmamind.BatchRun {
+	var out []sigmamind.BatchRun
+	for i := from; i < to; i++ {
+		out = append(out, run(i))
+	}
+	return out
+}
+
+func ids(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, run(i).BatchID)
+	}
+	return out
+}
+
+func collect(seq iter.Seq2[*sigmamind.BatchRun, error]) ([]string, error) {
+	var got []string
+	for b, err := range seq {
+		if err != nil {
+			return got, err
+		}
+		got = append(got, b.BatchID)
+	}
+	return got, nil
+}
+
+func queries(srv *sigmamindtest.Server, name string) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		out = append(out, r.Query.Get(name))
+	}
+	return out
+}
+
+func TestListBatchRunsRequestShape(t *testing.T) {
+	tests := []struct {
+		name      string
+		agentID   string
+		opts      sigmamind.ListOptions
+		userAgent string // "" keeps the default
+		wantQuery url.Values
+		wantUA    string
+	}{
+		{
+			name:      "first page",
+			agentID:   agent,
+			opts:      sigmamind.ListOptions{Page: 0, Size: 10},
+			wantQuery: url.Values{"agentId": {agent}, "page": {"0"}, "size": {"10"}},
+			wantUA:    "sigmagate",
+		},
+		{
+			name:      "later page and custom user agent",
+			agentID:   agent,
+			opts:      sigmamind.ListOptions{Page: 3, Size: 7},
+			userAgent: "sigmagate/1.2.3 (+https://github.com/sigmagate/sigmagate)",
+			wantQuery: url.Values{"agentId": {agent}, "page": {"3"}, "size": {"7"}},
+			wantUA:    "sigmagate/1.2.3 (+https://github.com/sigmagate/sigmagate)",
+		},
+		{
+			// An agent id that would inject parameters if not encoded.
+			name:      "agent id is encoded",
+			agentID:   "agent T&page=9#x",
+			opts:      sigmamind.ListOptions{Page: 1, Size: 2},
+			wantQuery: url.Values{"agentId": {"agent T&page=9#x"}, "page": {"1"}, "size": {"2"}},
+			wantUA:    "sigmagate",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(tt.agentID, runs(0, 20)...)
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			if tt.userAgent != "" {
+				c.UserAgent = tt.userAgent
+			}
+			if _, err := c.ListBatchRuns(t.Context(), tt.agentID, tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("got %d requests, want 1", len(reqs))
+			}
+			r := reqs[0]
+			type shape struct {
+				Method, Path              string
+				Query                     url.Values
+				APIKey, UserAgent, Accept string
+			}
+			want := shape{http.MethodGet, listPath, tt.wantQuery, sigmamindtest.DefaultAPIKey, tt.wantUA, "application/json"}
+			got := shape{r.Method, r.Path, r.Query, r.Header.Get("X-API-Key"), r.Header.Get("User-Agent"), r.Header.Get("Accept")}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("request mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestListBatchRunsPage(t *testing.T) {
+	srv := newServer(t)
+	srv.AddBatchRuns(agent, runs(0, 5)...)
+	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	got, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Page: 1, Size: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &sigmamind.Page[sigmamind.BatchRun]{
+		Data: runs(2, 4), Page: 1, Size: 2, TotalCount: 5, TotalPages: 3, HasNext: true, HasPrevious: true,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("page mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestBatchRunsPagination(t *testing.T) {
+	tests := []struct {
+		name        string
+		batches     int
+		pageSize    int
+		maxPageSize int // server clamp; 0 means none
+		wantPages   int
+	}{
+		{name: "no batch runs", batches: 0, pageSize: 10, wantPages: 1},
+		{name: "one short page", batches: 3, pageSize: 10, wantPages: 1},
+		{name: "exact multiple", batches: 10, pageSize: 5, wantPages: 2},
+		{name: "partial last page", batches: 12, pageSize: 5, wantPages: 3},
+		{name: "page size one", batches: 4, pageSize: 1, wantPages: 4},
+		{name: "server clamps pages", batches: 12, pageSize: 10, maxPageSize: 3, wantPages: 4},
+		{name: "server clamps to one", batches: 5, pageSize: 100, maxPageSize: 1, wantPages: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, sigmamindtest.WithMaxPageSize(tt.maxPageSize))
+			srv.AddAgent(agent)
+			srv.AddBatchRuns(agent, runs(0, tt.batches)...)
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+
+			got, err := collect(c.BatchRuns(t.Context(), agent, tt.pageSize))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(ids(0, tt.batches), got); diff != "" {
+				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+			}
+			var wantPages, wantSizes []string
+			for i := range tt.wantPages {
+				wantPages = append(wantPages, fmt.Sprint(i))
+				wantSizes = append(wantSizes, fmt.Sprint(tt.pageSize))
+			}
+			if diff := cmp.Diff(wantPages, queries(srv, "page")); diff != "" {
+				t.Errorf("page parameters mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantSizes, queries(srv, "size")); diff != "" {
+				t.Errorf("size parameters mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBatchRunsStopEarly(t *testing.T) {
+	tests := []struct {
+		take         int
+		wantRequests int
+	}{
+		{take: 1, wantRequests: 1},
+		{take: 5, wantRequests: 1},
+		{take: 6, wantRequests: 2},
+		{take: 12, wantRequests: 3},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.take), func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, runs(0, 50)...)
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			var got []string
+			for b, err := range c.BatchRuns(t.Context(), agent, 5) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, b.BatchID)
+				if len(got) == tt.take {
+					break
+				}
+			}
+			if diff := cmp.Diff(ids(0, tt.take), got); diff != "" {
+				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+// TestBatchRunsPageDrift adds newer batch runs after the first page was
+// served, so that the next page starts with runs already seen.
+func TestBatchRunsPageDrift(t *testing.T) {
+	tests := []struct {
+		name         string
+		added        int // newer runs added after page 0
+		wantRequests int
+	}{
+		{name: "one new run", added: 1, wantRequests: 3},
+		{name: "two new runs", added: 2, wantRequests: 3},
+		// Page 1 then repeats page 0 entirely: one stale page is not yet
+		// a listing that does not advance.
+		{name: "a whole page of new runs", added: 3, wantRequests: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := sigmamindtest.NewHandler()
+			t.Cleanup(srv.Close)
+			srv.AddBatchRuns(agent, runs(0, 6)...)
+			var once sync.Once
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				srv.Handler().ServeHTTP(w, r)
+				if r.URL.Query().Get("page") == "0" {
+					once.Do(func() {
+						for i := 1; i <= tt.added; i++ {
+							b := run(100 + i)
+							b.CreatedDate = fixedNow.Add(time.Duration(i) * time.Minute)
+							srv.AddBatchRuns(agent, b)
+						}
+					})
+				}
+			}))
+			t.Cleanup(ts.Close)
+			c, _ := newClient(t, ts.URL, sigmamindtest.DefaultAPIKey)
+
+			got, err := collect(c.BatchRuns(t.Context(), agent, 3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(ids(0, 6), got); diff != "" {
+				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+func TestBatchRunsDuplicateIDs(t *testing.T) {
+	srv := newServer(t)
+	// The fake does not deduplicate: batch_001 is listed twice, on
+	// different pages with a page size of 2.
+	srv.AddBatchRuns(agent, runs(0, 4)...)
+	dup := run(1)
+	dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
+	srv.AddBatchRuns(agent, dup)
+	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	got, err := collect(c.BatchRuns(t.Context(), agent, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(0, 4), got); diff != "" {
+		t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestBatchRunsBrokenPagination(t *testing.T) {
+	tests := []struct {
+		name         string
+		mode         sigmamindtest.PaginationMode
+		batches      int
+		wantIDs      []string
+		wantRequests int
+		wantProblem  string
+	}{
+		{
+			name: "repeat first page", mode: sigmamindtest.RepeatFirstPage, batches: 8,
+			wantIDs: ids(0, 3), wantRequests: 4,
+			wantProblem: "pages 1 to 3 brought no new batch run though hasNext is true: the listing is not advancing",
+		},
+		{
+			name: "endless hasNext", mode: sigmamindtest.EndlessHasNext, batches: 5,
+			wantIDs: ids(0, 5), wantRequests: 5,
+			wantProblem: "pages 2 to 4 brought no new batch run though hasNext is true: the listing is not advancing",
+		},
+		{
+			name: "endless hasNext and no runs", mode: sigmamindtest.EndlessHasNext, batches: 0,
+			wantRequests: 3,
+			wantProblem:  "pages 0 to 2 brought no new batch run though hasNext is true: the listing is not advancing",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddAgent(agent)
+			srv.AddBatchRuns(agent, runs(0, tt.batches)...)
+			srv.SetPagination(tt.mode)
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+
+			got, err := collect(c.BatchRuns(t.Context(), agent, 3))
+			var re *sigmamind.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("got error %v (%T), want a *ResponseError", err, err)
+			}
+			want := &sigmamind.ResponseError{Method: http.MethodGet, Path: listPath, Problem: tt.wantProblem}
+			if diff := cmp.Diff(want, re); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantIDs, got); diff != "" {
+				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	springBody := func(status int, msg string) sigmamind.ErrorBody {
+		return sigmamind.ErrorBody{Error: http.StatusText(status), Message: msg, Path: listPath}
+	}
+	tests := []struct {
+		name         string
+		key          string // "" means the right key
+		agentID      string // "" means agent
+		size         int    // 0 means 10
+		faults       []sigmamindtest.Fault
+		want         *sigmamind.APIError
+		wantErr      string
+		wantRequests int
+		wantSleeps   []time.Duration
+	}{
+		{
+			name: "400 with validation errors",
+			size: -1,
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 400, Attempts: 1,
+				Body: sigmamind.ErrorBody{Error: "Bad Request", Message: "Invalid request parameters", Path: listPath,
+					ValidationErrors: map[string]any{"size": "must be greater than or equal to 1"}}},
+			wantErr:      "GET /v1/batch-runs: 400 Bad Request: Invalid request parameters (size: must be greater than or equal to 1)",
+			wantRequests: 1,
+		},
+		{
+			name: "401 wrong key",
+			key:  "wrong",
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 401, Attempts: 1,
+				Body: springBody(401, "X-API-Key is missing or invalid")},
+			wantErr:      "GET /v1/batch-runs: 401 Unauthorized: X-API-Key is missing or invalid",
+			wantRequests: 1,
+		},
+		{
+			name:   "403",
+			faults: []sigmamindtest.Fault{{Status: 403, Times: 5}},
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 403, Attempts: 1,
+				Body: springBody(403, "Access denied for this resource")},
+			wantErr:      "GET /v1/batch-runs: 403 Forbidden: Access denied for this resource",
+			wantRequests: 1,
+		},
+		{
+			name:    "404 unknown agent",
+			agentID: "agent_nobody",
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 404, Attempts: 1,
+				Body: springBody(404, "Agent not found: agent_nobody")},
+			wantErr:      "GET /v1/batch-runs: 404 Not Found: Agent not found: agent_nobody",
+			wantRequests: 1,
+		},
+		{
+			name:   "500 is retried, then reported",
+			faults: []sigmamindtest.Fault{{Status: 500, Times: 4}},
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 500, Attempts: 4,
+				Body: springBody(500, "Unexpected server error")},
+			wantErr:      "GET /v1/batch-runs: 500 Internal Server Error: Unexpected server error after 4 attempts",
+			wantRequests: 4,
+			wantSleeps:   backoffs(3),
+		},
+		{
+			name: "500 with the API reference's body",
+			faults: []sigmamindtest.Fault{{Status: 500, Times: 4,
+				Body: `{"error":"Internal Server Error","message":"Unexpected server error","path":"/v1/batch-runs","status":500,"timestamp":"2026-05-05T10:06:43.880Z"}`}},
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 500, Attempts: 4,
+				Body: springBody(500, "Unexpected server error")},
+			wantErr:      "GET /v1/batch-runs: 500 Internal Server Error: Unexpected server error after 4 attempts",
+			wantRequests: 4,
+			wantSleeps:   backoffs(3),
+		},
+		{
+			name:   "400 with a plain text body",
+			faults: []sigmamindtest.Fault{{Status: 400, Body: "bad\nrequest\n", ContentType: "text/plain"}},
+			want: &sigmamind.APIError{Method: "GET", Path: listPath, StatusCode: 400, Attempts: 1,
+				Excerpt: "bad request"},
+			wantErr:      `GET /v1/batch-runs: 400 Bad Request (body: "bad request")`,
+			wantRequests: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, runs(0, 3)...)
+			srv.Fail(tt.faults...)
+			key := tt.key
+			if key == "" {
+				key = sigmamindtest.DefaultAPIKey
+			}
+			agentID := tt.agentID
+			if agentID == "" {
+				agentID = agent
+			}
+			size := tt.size
+			if size == 0 {
+				size = 10
+			} else if size < 0 {
+				size = 0
+			}
+			c, sl := newClient(t, srv.URL, key)
+			page, err := c.ListBatchRuns(t.Context(), agentID, sigmamind.ListOptions{Size: size})
+			if page != nil {
+				t.Errorf("got a page %+v with error %v", page, err)
+			}
+			var got *sigmamind.APIError
+			if !errors.As(err, &got) {
+				t.Fatalf("got error %v (%T), want an *APIError", err, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantErr, err.Error()); diff != "" {
+				t.Errorf("error text mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+			if diff := cmp.Diff(tt.wantSleeps, sl.Durations()); diff != "" {
+				t.Errorf("sleeps mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRetries(t *testing.T) {
+	tests := []struct {
+		name         string
+		maxRetries   int
+		faults       []sigmamindtest.Fault
+		wantStatus   int // 0: success
+		wantErr      string
+		wantRequests int
+		wantSleeps   []time.Duration
+	}{
+		{name: "429 until out of retries", maxRetries: 3, faults: []sigmamindtest.Fault{{Status: 429, Times: 4}},
+			wantStatus: 429, wantErr: "GET /v1/batch-runs: 429 Too Many Requests after 4 attempts", wantRequests: 4, wantSleeps: backoffs(3)},
+		{name: "502 until out of retries", maxRetries: 3, faults: []sigmamindtest.Fault{{Status: 502, Times: 4}},
+			wantStatus: 502, wantErr: "GET /v1/batch-runs: 502 Bad Gateway after 4 attempts", wantRequests: 4, wantSleeps: backoffs(3)},
+		{name: "503 until out of retries", maxRetries: 2, faults: []sigmamindtest.Fault{{Status: 503, Times: 3}},
+			wantStatus: 503, wantErr: "GET /v1/batch-runs: 503 Service Unavailable after 3 attempts", wantRequests: 3, wantSleeps: backoffs(2)},
+		{name: "504 until out of retries", maxRetries: 1, faults: []sigmamindtest.Fault{{Status: 504, Times: 2}},
+			wantStatus: 504, wantErr: "GET /v1/batch-runs: 504 Gateway Timeout after 2 attempts", wantRequests: 2, wantSleeps: backoffs(1)},
+		{name: "no retries", maxRetries: 0, faults: []sigmamindtest.Fault{{Status: 503}},
+			wantStatus: 503, wantErr: "GET /v1/batch-runs: 503 Service Unavailable", wantRequests: 1},
+		{name: "503 then 200", maxRetries: 3, faults: []sigmamindtest.Fault{{Status: 503}},
+			wantRequests: 2, wantSleeps: backoffs(1)},
+		{name: "429, 502, 500 then 200", maxRetries: 3,
+			faults:       []sigmamindtest.Fault{{Status: 429}, {Status: 502}, {Status: 500}},
+			wantRequests: 4, wantSleeps: backoffs(3)},
+		{name: "501 is not retried", maxRetries: 3, faults: []sigmamindtest.Fault{{Status: 501, Times: 4}},
+			wantStatus: 501, wantErr: "GET /v1/batch-runs: 501 Not Implemented", wantRequests: 1},
+		{name: "backoff is capped", maxRetries: 5, faults: []sigmamindtest.Fault{{Status: 503, Times: 6}},
+			wantStatus: 503, wantErr: "GET /v1/batch-runs: 503 Service Unavailable after 6 attempts", wantRequests: 6,
+			// MaxBackoff is set to 2s below: 375ms, 750ms, 1.5s, then [1s, 2s) for the rest.
+			wantSleeps: []time.Duration{375 * time.Millisecond, 750 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, runs(0, 3)...)
+			srv.Fail(tt.faults...)
+			c, sl := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			c.MaxRetries = tt.maxRetries
+			c.MaxBackoff = 2 * time.Second
+			page, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			if tt.wantStatus == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(runs(0, 3), page.Data); diff != "" {
+					t.Errorf("data mismatch (-want +got):\n%s", diff)
+				}
+			} else {
+				var ae *sigmamind.APIError
+				if !errors.As(err, &ae) || ae.StatusCode != tt.wantStatus {
+					t.Fatalf("got error %v, want an *APIError with status %d", err, tt.wantStatus)
+				}
+				if diff := cmp.Diff(tt.wantErr, err.Error()); diff != "" {
+					t.Errorf("error text mismatch (-want +got):\n%s", diff)
+				}
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+			if diff := cmp.Diff(tt.wantSleeps, sl.Durations()); diff != "" {
+				t.Errorf("sleeps mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		wantSleep  time.Duration
+	}{
+		{name: "seconds", status: 429, retryAfter: "7", wantSleep: 7 * time.Second},
+		{name: "seconds with spaces", status: 503, retryAfter: " 2 ", wantSleep: 2 * time.Second},
+		{name: "longer than MaxBackoff", status: 429, retryAfter: "120", wantSleep: 120 * time.Second},
+		{name: "http date", status: 503, retryAfter: fixedNow.Add(9 * time.Second).Format(http.TimeFormat), wantSleep: 9 * time.Second},
+		{name: "http date in the past", status: 503, retryAfter: fixedNow.Add(-time.Hour).Format(http.TimeFormat), wantSleep: 375 * time.Millisecond},
+		{name: "shorter than backoff", status: 429, retryAfter: "0", wantSleep: 375 * time.Millisecond},
+		{name: "negative", status: 429, retryAfter: "-5", wantSleep: 375 * time.Millisecond},
+		{name: "unparsable", status: 429, retryAfter: "soon", wantSleep: 375 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, runs(0, 1)...)
+			srv.Fail(sigmamindtest.Fault{Status: tt.status, RetryAfter: tt.retryAfter})
+			c, sl := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			if _, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]time.Duration{tt.wantSleep}, sl.Durations()); diff != "" {
+				t.Errorf("sleeps mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRetryAfterBeyondDeadline: a wait the caller's context cannot afford is
+// not started; the client reports the answer at once. The client's clock is
+// fake (see fixedNow): the remaining time must come from the real clock the
+// context's deadline is on.
+func TestRetryAfterBeyondDeadline(t *testing.T) {
+	tests := []struct {
+		name         string
+		retryAfter   string
+		now          time.Time
+		wantErr      bool
+		wantRetry    time.Duration
+		wantSleeps   []time.Duration
+		wantRequests int
+	}{
+		{name: "seconds", retryAfter: "60", now: fixedNow, wantErr: true, wantRetry: time.Minute, wantRequests: 1},
+		{name: "client clock ahead", retryAfter: "60", now: time.Now().Add(365 * 24 * time.Hour), wantErr: true, wantRetry: time.Minute, wantRequests: 1},
+		{name: "http date", retryAfter: fixedNow.Add(time.Hour).Format(http.TimeFormat), now: fixedNow, wantErr: true, wantRetry: time.Hour, wantRequests: 1},
+		{name: "huge", retryAfter: "99999999999999", now: fixedNow, wantErr: true, wantRetry: time.Duration(1<<63 - 1), wantRequests: 1},
+		// A clock a year ahead must not make a short wait look too long.
+		{name: "short wait, client clock ahead", retryAfter: "1", now: time.Now().Add(365 * 24 * time.Hour),
+			wantSleeps: []time.Duration{time.Second}, wantRequests: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, runs(0, 1)...)
+			srv.Fail(sigmamindtest.Fault{Status: 429, RetryAfter: tt.retryAfter})
+			c, sl := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			c.Now = func() time.Time { return tt.now }
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := c.ListBatchRuns(ctx, agent, sigmamind.ListOptions{Size: 1})
+			if time.Since(start) > 2*time.Second {
+				t.Errorf("took %v", time.Since(start))
+			}
+			if tt.wantErr {
+				var ae *sigmamind.APIError
+				if !errors.As(err, &ae) {
+					t.Fatalf("got error %v, want an *APIError", err)
+				}
+				if ae.StatusCode != 429 || ae.Attempts != 1 || ae.RetryAfter != tt.wantRetry {
+					t.Errorf("got status %d, attempts %d, retry after %v; want 429, 1, %v", ae.StatusCode, ae.Attempts, ae.RetryAfter, tt.wantRetry)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantSleeps, sl.Durations()); diff != "" {
+				t.Errorf("sleeps mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(srv.Requests()); n != tt.wantRequests {
+				t.Errorf("got %d requests, want %d", n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+func TestTransportFailures(t *testing.T) {
+	tests := []struct {
+		name           string
+		faults         []sigmamindtest.Fault
+		maxRetries     int
+		requestTimeout time.Duration
+		ctxTimeout     time.Duration // 0: none
+		wantErr        []string      // substrings; nil: success
+		wantNotErr     []string
+		wantDeadline   bool // errors.Is(err, context.DeadlineExceeded)
+		wantSleeps     []time.Duration
+	}{
+		{name: "reset, then success", faults: []sigmamindtest.Fault{{Reset: true, Times: 2}},
+			maxRetries: 3, wantSleeps: backoffs(2)},
+		{name: "reset until out of retries", faults: []sigmamindtest.Fault{{Reset: true, Times: 10}},
+			maxRetries: 2, wantErr: []string{"GET /v1/batch-runs: ", "after 3 attempts"}, wantSleeps: backoffs(2)},
+		{name: "hang cut by the request timeout, then success", faults: []sigmamindtest.Fault{{Hang: true}},
+			maxRetries: 3, requestTimeout: 50 * time.Millisecond, wantSleeps: backoffs(1)},
+		{name: "hang until out of retries", faults: []sigmamindtest.Fault{{Hang: true, Times: 10}},
+			maxRetries: 1, requestTimeout: 50 * time.Millisecond,
+			wantErr:      []string{"GET /v1/batch-runs: no answer within 50ms: context deadline exceeded after 2 attempts"},
+			wantDeadline: true, wantSleeps: backoffs(1)},
+		{name: "slow answer within the request timeout", faults: []sigmamindtest.Fault{{Delay: 20 * time.Millisecond}},
+			maxRetries: 3, requestTimeout: time.Second},
+		{name: "overall deadline ends everything", faults: []sigmamindtest.Fault{{Hang: true, Times: 10}},
+			maxRetries: 3, requestTimeout: 30 * time.Second, ctxTimeout: 100 * time.Millisecond,
+			// It is the caller's deadline, not the 30s request timeout.
+			wantErr: []string{"GET /v1/batch-runs: context deadline exceeded"}, wantNotErr: []string{"30s", "attempts"},
+			wantDeadline: true},
+		{name: "overall deadline without request timeout", faults: []sigmamindtest.Fault{{Hang: true, Times: 10}},
+			maxRetries: 3, requestTimeout: 0, ctxTimeout: 100 * time.Millisecond,
+			wantErr: []string{"GET /v1/batch-runs: context deadline exceeded"}, wantNotErr: []string{"attempts"},
+			wantDeadline: true},
+		{name: "truncated body, then success", faults: []sigmamindtest.Fault{{Truncate: true}},
+			maxRetries: 3, wantSleeps: backoffs(1)},
+		{name: "truncated body until out of retries", faults: []sigmamindtest.Fault{{Truncate: true, Times: 10}},
+			maxRetries: 1, wantErr: []string{"GET /v1/batch-runs: unexpected EOF after 2 attempts"}, wantSleeps: backoffs(1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, sigmamindtest.WithAPIKey(secret))
+			srv.AddBatchRuns(agent, runs(0, 3)...)
+			srv.Fail(tt.faults...)
+			c, sl := newClient(t, srv.URL, secret)
+			c.MaxRetries = tt.maxRetries
+			c.RequestTimeout = tt.requestTimeout
+			ctx := t.Context()
+			if tt.ctxTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctxTimeout)
+				defer cancel()
+			}
+			page, err := c.ListBatchRuns(ctx, agent, sigmamind.ListOptions{Size: 10})
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(runs(0, 3), page.Data); diff != "" {
+					t.Errorf("data mismatch (-want +got):\n%s", diff)
+				}
+			} else {
+				var te *sigmamind.TransportError
+				if !errors.As(err, &te) {
+					t.Fatalf("got error %v (%T), want a *TransportError", err, err)
+				}
+				msg := err.Error()
+				for _, s := range tt.wantErr {
+					if !strings.Contains(msg, s) {
+						t.Errorf("error %q does not contain %q", msg, s)
+					}
+				}
+				for _, s := range append(tt.wantNotErr, secret, "X-API-Key", "127.0.0.1") {
+					if strings.Contains(msg, s) {
+						t.Errorf("error %q contains %q", msg, s)
+					}
+				}
+				if got := errors.Is(err, context.DeadlineExceeded); got != tt.wantDeadline {
+					t.Errorf("errors.Is(err, context.DeadlineExceeded) = %v, want %v", got, tt.wantDeadline)
+				}
+			}
+			if diff := cmp.Diff(tt.wantSleeps, sl.Durations()); diff != "" {
+				t.Errorf("sleeps mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCanceledContextIsNotRetried(t *testing.T) {
+	srv := newServer(t)
+	srv.AddBatchRuns(agent, runs(0, 1)...)
+	srv.Fail(sigmamindtest.Fault{Hang: true, Times: 10})
+	c, sl := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := c.ListBatchRuns(ctx, agent, sigmamind.ListOptions{Size: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got error %v, want context.Canceled", err)
+	}
+	if n := len(sl.Durations()); n != 0 {
+		t.Errorf("slept %d times, want 0", n)
+	}
+}
+
+func TestUnusableBodies(t *testing.T) {
+	longHTML := "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n" +
+		strings.Repeat("<p>The upstream server is temporarily unavailable.</p>\n", 20) + "</body>\n</html>\n"
+	page := `{"data":[{"batchId":"batch_1","createdDate":"2026-05-05T10:00:00Z","successfulAttempts":1,"failedAttempts":0,"totalAttempts":1}],"page":0,"size":10,"totalCount":1,"totalPages":1,"hasNext":false}`
+	tests := []struct {
+		name        string
+		body        string
+		contentType string
+		wantProblem string // "" means the page is usable
+		wantExcerpt string // "-" means do not compare
+	}{
+		{name: "html page", body: longHTML, contentType: "text/html; charset=utf-8",
+			wantProblem: "the response is text/html; charset=utf-8, not JSON", wantExcerpt: "-"},
+		{name: "short html page", body: "<html>\n<body>Sign in</body>\n</html>", contentType: "text/html",
+			wantProblem: "the response is text/html, not JSON", wantExcerpt: "<html> <body>Sign in</body> </html>"},
+		{name: "json labelled as text", body: page, contentType: "text/plain",
+			wantProblem: "the response is text/plain, not JSON", wantExcerpt: "-"},
+		{name: "empty body", body: "", wantProblem: "the response is not a JSON object"},
+		{name: "blank body", body: " \n\t ", wantProblem: "the response is not a JSON object"},
+		{name: "null", body: "null", wantProblem: "the response is not a JSON object", wantExcerpt: "null"},
+		{name: "json array", body: `[{"batchId":"batch_1"}]`, wantProblem: "the response is not a JSON object", wantExcerpt: `[{"batchId":"batch_1"}]`},
+		{name: "json string", body: `"ok"`, wantProblem: "the response is not a JSON object", wantExcerpt: `"ok"`},
+		{name: "truncated json", body: page[:len(page)/2],
+			wantProblem: "the response is not valid JSON for a batch run page: unexpected end of JSON input", wantExcerpt: page[:len(page)/2]},
+		{name: "trailing garbage", body: page + "<html>",
+			wantProblem: "the response is not valid JSON for a batch run page: invalid character '<' after top-level value", wantExcerpt: "-"},
+		{name: "wrong type", body: `{"data":{"batchId":"batch_1"}}`,
+			wantProblem: "the response is not valid JSON for a batch run page: json: cannot unmarshal object into Go struct field Page[github.com/sigmagate/sigmagate/sigmamind.BatchRun].data of type []sigmamind.BatchRun",
+			wantExcerpt: "-"},
+		{name: "empty object", body: `{}`, wantProblem: "the response has no data list: it is not a batch run page", wantExcerpt: "{}"},
+		{name: "another api's object", body: `{"status":"ok","message":"rate limited, try later"}`,
+			wantProblem: "the response has no data list: it is not a batch run page", wantExcerpt: "-"},
+		{name: "data null", body: `{"data":null,"hasNext":false}`,
+			wantProblem: "the response has no data list: it is not a batch run page", wantExcerpt: "-"},
+		{name: "usable page", body: page},
+		{name: "usable page, json with charset", body: page, contentType: "application/json; charset=utf-8"},
+		{name: "usable page, problem+json", body: page, contentType: "application/vnd.sigmamind+json"},
+		{name: "usable empty page", body: `{"data":[],"hasNext":false}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Fail(sigmamindtest.Fault{Status: 200, Body: tt.body, ContentType: tt.contentType, Times: 5})
+			// A Fault with neither Status nor Body passes through; the
+			// empty body needs a handler of its own.
+			base := srv.URL
+			if tt.body == "" {
+				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+				}))
+				t.Cleanup(ts.Close)
+				base = ts.URL
+			}
+			c, sl := newClient(t, base, sigmamindtest.DefaultAPIKey)
+			got, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			if tt.wantProblem == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got == nil || got.Data == nil {
+					t.Fatalf("got page %+v, want data", got)
+				}
+				return
+			}
+			if got != nil {
+				t.Errorf("got a page %+v with error %v", got, err)
+			}
+			var re *sigmamind.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("got error %v (%T), want a *ResponseError", err, err)
+			}
+			if diff := cmp.Diff(tt.wantProblem, re.Problem); diff != "" {
+				t.Errorf("problem mismatch (-want +got):\n%s", diff)
+			}
+			if tt.wantExcerpt != "-" {
+				if diff := cmp.Diff(tt.wantExcerpt, re.Excerpt); diff != "" {
+					t.Errorf("excerpt mismatch (-want +got):\n%s", diff)
+				}
+			}
+			checkExcerpt(t, re.Excerpt)
+			if n := len(sl.Durations()); n != 0 {
+				t.Errorf("a 2xx answer was retried %d times", n)
+			}
+			if n := len(srv.Requests()); tt.body != "" && n != 1 {
+				t.Errorf("got %d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// checkExcerpt checks that an excerpt is short and on one line.
+func checkExcerpt(t *testing.T, s string) {
+	t.Helper()
+	if strings.ContainsAny(s, "\r\n\t\x00") {
+		t.Errorf("excerpt %q has control characters", s)
+	}
+	if n := utf8.RuneCountInString(s); n > 161 {
+		t.Errorf("excerpt has %d runes, want at most 161: %q", n, s)
+	}
+	if n := utf8.RuneCountInString(s); n == 161 && !strings.HasSuffix(s, "…") {
+		t.Errorf("a cut excerpt does not end with …: %q", s)
+	}
+}
+
+func TestLongHTMLExcerpt(t *testing.T) {
+	srv := newServer(t)
+	html := "<html>\n<body>\n" + strings.Repeat("<p>Bad gateway</p>\n", 50) + "</body>\n</html>"
+	srv.Fail(sigmamindtest.Fault{Status: 200, Body: html, ContentType: "text/html"})
+	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+	var re *sigmamind.ResponseError
+	if !errors.As(err, &re) {
+		t.Fatalf("got error %v, want a *ResponseError", err)
+	}
+	want := strings.TrimSpace(strings.Repeat("<p>Bad gateway</p> ", 10))
+	want = ("<html> <body> " + want + " <p>Bad gateway</p>")[:160] + "…"
+	if diff := cmp.Diff(want, re.Excerpt); diff != "" {
+		t.Errorf("excerpt mismatch (-want +got):\n%s", diff)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q spans lines", err)
+	}
+}
+
+func TestBodyLargerThanMaxBodyBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 32 MiB")
+	}
+	tests := []struct {
+		name    string
+		size    int
+		wantErr bool
+	}{
+		{name: "at the limit", size: sigmamind.MaxBodyBytes},
+		{name: "one byte over", size: sigmamind.MaxBodyBytes + 1, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A valid page padded with spaces: only its size is wrong.
+			page := `{"data":[],"hasNext":false}`
+			body := page + strings.Repeat(" ", tt.size-len(page))
+			srv := newServer(t)
+			srv.Fail(sigmamindtest.Fault{Status: 200, Body: body})
+			c, sl := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			got, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != nil {
+				t.Errorf("got a page with error %v", err)
+			}
+			var re *sigmamind.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("got error %v, want a *ResponseError", err)
+			}
+			want := &sigmamind.ResponseError{Method: "GET", Path: listPath, Problem: "the response is larger than 32 MiB; the gate does not read it"}
+			if diff := cmp.Diff(want, re); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if n := len(sl.Durations()); n != 0 {
+				t.Errorf("retried %d times", n)
+			}
+		})
+	}
+}
+
+func TestImpossibleData(t *testing.T) {
+	mod := func(f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
+		b := run(1)
+		f(&b)
+		return b
+	}
+	tests := []struct {
+		name string
+		bad  sigmamind.BatchRun
+		want *sigmamind.DataError
+	}{
+		{name: "negative successful", bad: mod(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts = -1 }),
+			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful -1, failed 1, total 5)"}},
+		{name: "negative failed", bad: mod(func(b *sigmamind.BatchRun) { b.FailedAttempts = -3 }),
+			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful 3, failed -3, total 5)"}},
+		{name: "negative total", bad: mod(func(b *sigmamind.BatchRun) { b.TotalAttempts = -5; b.SuccessfulAttempts, b.FailedAttempts = 0, 0 }),
+			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful 0, failed 0, total -5)"}},
+		{name: "judged more than executed", bad: mod(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 4, 2 }),
+			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "successful 4 + failed 2 attempts exceed the total 5"}},
+		{name: "empty batch id", bad: mod(func(b *sigmamind.BatchRun) { b.BatchID = "" }),
+			want: &sigmamind.DataError{BatchID: "", Problem: "batchId is empty"}},
+		{name: "negative test case attempt", bad: mod(func(b *sigmamind.BatchRun) { b.TestCases[0].Attempt = -2 }),
+			want: &sigmamind.DataError{BatchID: "batch_001", Problem: `test case "tc_1" has a negative attempt count -2`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.AddBatchRuns(agent, run(0), tt.bad, run(2))
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+
+			page, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			if page != nil {
+				t.Errorf("got a page with error %v", err)
+			}
+			var de *sigmamind.DataError
+			if !errors.As(err, &de) {
+				t.Fatalf("got error %v (%T), want a *DataError", err, err)
+			}
+			if diff := cmp.Diff(tt.want, de); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+
+			// Iterating yields the batches before the bad one, then fails.
+			got, err := collect(c.BatchRuns(t.Context(), agent, 1))
+			if !errors.As(err, &de) {
+				t.Fatalf("iterating: got error %v (%T), want a *DataError", err, err)
+			}
+			if diff := cmp.Diff([]string{"batch_000"}, got); diff != "" {
+				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := func(f func(*sigmamind.BatchRun)) *sigmamind.BatchRun {
+		b := run(0)
+		if f != nil {
+			f(&b)
+		}
+		return &b
+	}
+	tests := []struct {
+		name string
+		b    *sigmamind.BatchRun
+		want error // nil or *DataError
+	}{
+		{name: "ordinary", b: ok(nil)},
+		{name: "zero counts", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 0, 0, 0 })},
+		{name: "undecided attempts", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1, 1, 5 })},
+		{name: "all successful", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 5, 0 })},
+		{name: "all failed", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 5 })},
+		{name: "no test cases", b: ok(func(b *sigmamind.BatchRun) { b.TestCases = nil })},
+		{name: "test case attempt zero", b: ok(func(b *sigmamind.BatchRun) { b.TestCases[0].Attempt = 0 })},
+		{name: "huge counts", b: ok(func(b *sigmamind.BatchRun) {
+			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1<<62, 1<<62-1, 1<<63-1
+		})},
+		{name: "huge counts exceed", b: ok(func(b *sigmamind.BatchRun) {
+			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1<<62, 1<<62, 1<<63-1
+		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 4611686018427387904 + failed 4611686018427387904 attempts exceed the total 9223372036854775807"}},
+		{name: "successful exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 6, 0 }),
+			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 6 + failed 0 attempts exceed the total 5"}},
+		{name: "failed exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 6 }),
+			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 0 + failed 6 attempts exceed the total 5"}},
+		{name: "min int64", b: ok(func(b *sigmamind.BatchRun) { b.FailedAttempts = -1 << 63 }),
+			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "negative attempt count (successful 3, failed -9223372036854775808, total 5)"}},
+		{name: "empty id", b: ok(func(b *sigmamind.BatchRun) { b.BatchID = "" }),
+			want: &sigmamind.DataError{Problem: "batchId is empty"}},
+		{name: "second test case negative", b: ok(func(b *sigmamind.BatchRun) {
+			b.TestCases = append(b.TestCases, sigmamind.TestCase{TestCaseID: "tc_2", Attempt: -1})
+		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: `test case "tc_2" has a negative attempt count -1`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sigmamind.Validate(tt.b)
+			if tt.want == nil {
+				if got != nil {
+					t.Fatalf("Validate = %v, want nil", got)
+				}
+				return
+			}
+			var de *sigmamind.DataError
+			if !errors.As(got, &de) {
+				t.Fatalf("Validate = %v (%T), want a *DataError", got, got)
+			}
+			if diff := cmp.Diff(tt.want, de); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewClient(t *testing.T) {
+	tests := []struct {
+		baseURL string
+		wantErr bool
+		want    string // the URL of a request
+	}{
+		{baseURL: "https://api.sigmamind.ai", want: "https://api.sigmamind.ai/v1/batch-runs"},
+		{baseURL: "https://api.sigmamind.ai/", want: "https://api.sigmamind.ai/v1/batch-runs"},
+		{baseURL: "http://127.0.0.1:8080/proxy/", want: "http://127.0.0.1:8080/proxy/v1/batch-runs"},
+		{baseURL: "", wantErr: true},
+		{baseURL: "api.sigmamind.ai", wantErr: true},
+		{baseURL: "ftp://api.sigmamind.ai", wantErr: true},
+		{baseURL: "https://", wantErr: true},
+		{baseURL: "https://api.sigmamind.ai/%zz", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.baseURL, func(t *testing.T) {
+			var got string
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				u := *r.URL
+				u.RawQuery = ""
+				got = u.String()
+				return nil, errors.New("offline")
+			})}
+			c, err := sigmamind.NewClient(hc, tt.baseURL, "k")
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("NewClient(%q) succeeded", tt.baseURL)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.MaxRetries = 0
+			_, _ = c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 1})
+			if got != tt.want {
+				t.Errorf("request URL %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestSecrets has a server echo the API key everywhere it can; the key must
+// reach neither an error nor a returned batch run.
+func TestSecrets(t *testing.T) {
+	echo := func(s string) string { return strings.ReplaceAll(s, "KEY", secret) }
+	leaky := run(0)
+	leaky.BatchID = echo("batch_KEY")
+	leaky.WorkspaceID = echo("org_KEY")
+	leaky.Agent = &sigmamind.Agent{Name: echo("agent KEY"), AgentID: echo("KEY"), Status: echo("KEY")}
+	leaky.TestCases = []sigmamind.TestCase{{
+		TestCaseID: echo("tc_KEY"), Label: echo("label KEY"), Agent: &sigmamind.Agent{Name: echo("KEY")},
+		WorkspaceID: echo("KEY"), LLMModel: echo("KEY"), UserPrompt: echo("You are KEY, KEY!"),
+		SuccessCriteria: echo("never say KEY"), Attempt: 5,
+		MockData: []sigmamind.MockData{{VariableName: echo("KEY"), Value: echo("value KEY")}},
+	}}
+	badLeaky := leaky
+	badLeaky.FailedAttempts = 10
+
+	tests := []struct {
+		name       string
+		agentID    string
+		runs       []sigmamind.BatchRun
+		faults     []sigmamindtest.Fault
+		maxRetries int
+		timeout    time.Duration
+		wantErr    bool
+	}{
+		{name: "message", wantErr: true, faults: []sigmamindtest.Fault{{Status: 400,
+			Body: echo(`{"status":400,"error":"Bad Request","message":"key KEY is not valid for agent agent_T","path":"/v1/batch-runs?key=KEY"}`)}}},
+		{name: "error field", wantErr: true, faults: []sigmamindtest.Fault{{Status: 403,
+			Body: echo(`{"status":403,"error":"Forbidden for KEY"}`)}}},
+		{name: "validation errors", wantErr: true, faults: []sigmamindtest.Fault{{Status: 400,
+			Body: echo(`{"status":400,"error":"Bad Request","validationErrors":{"X-API-Key":"KEY is revoked","KEY":"unknown","nested":{"k":["KEY"]}}}`)}}},
+		{name: "json-escaped in message", wantErr: true, faults: []sigmamindtest.Fault{{Status: 401,
+			Body: `{"status":401,"message":"bad key \u0073k-SECRET-123"}`}}},
+		{name: "non-json error body", wantErr: true, faults: []sigmamindtest.Fault{{Status: 401,
+			Body: echo("Unauthorized: X-API-Key: KEY\n"), ContentType: "text/plain"}}},
+		{name: "html error page", wantErr: true, faults: []sigmamindtest.Fault{{Status: 502,
+			Body: echo("<html><body>upstream rejected KEY</body></html>"), ContentType: "text/html"}}},
+		{name: "key at the excerpt's end", wantErr: true, faults: []sigmamindtest.Fault{{Status: 500,
+			Body: strings.Repeat("x", 155) + secret, ContentType: "text/plain"}}},
+		{name: "retried error", wantErr: true, maxRetries: 2, faults: []sigmamindtest.Fault{{Status: 503, Times: 3,
+			Body: echo(`{"message":"KEY over quota"}`)}}},
+		{name: "html on 200", wantErr: true, faults: []sigmamindtest.Fault{{Status: 200,
+			Body: echo("<html>KEY</html>"), ContentType: "text/html"}}},
+		{name: "content type", wantErr: true, faults: []sigmamindtest.Fault{{Status: 200,
+			Body: "{}", ContentType: echo("text/KEY")}}},
+		{name: "invalid json on 200", wantErr: true, faults: []sigmamindtest.Fault{{Status: 200,
+			Body: echo(`{"data":[{"batchId":"KEY","totalAttempts":"KEY"}]`)}}},
+		{name: "bad date on 200", wantErr: true, faults: []sigmamindtest.Fault{{Status: 200,
+			Body: echo(`{"data":[{"batchId":"b","createdDate":"KEY"}]}`)}}},
+		{name: "not an object on 200", wantErr: true, faults: []sigmamindtest.Fault{{Status: 200,
+			Body: echo(`["KEY"]`)}}},
+		{name: "key as agent id", agentID: secret, wantErr: true},
+		{name: "reset", wantErr: true, faults: []sigmamindtest.Fault{{Reset: true, Times: 5}}},
+		{name: "hang", wantErr: true, timeout: 50 * time.Millisecond, faults: []sigmamindtest.Fault{{Hang: true, Times: 5}}},
+		{name: "batch fields", runs: []sigmamind.BatchRun{leaky, run(1)}},
+		{name: "impossible batch with the key", wantErr: true, runs: []sigmamind.BatchRun{badLeaky}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, sigmamindtest.WithAPIKey(secret))
+			srv.AddBatchRuns(agent, tt.runs...)
+			srv.Fail(tt.faults...)
+			c, _ := newClient(t, srv.URL, secret)
+			c.MaxRetries = tt.maxRetries
+			if tt.timeout > 0 {
+				c.RequestTimeout = tt.timeout
+			}
+			agentID := agent
+			if tt.agentID != "" {
+				agentID = tt.agentID
+			}
+			page, err := c.ListBatchRuns(t.Context(), agentID, sigmamind.ListOptions{Size: 10})
+			if got := err != nil; got != tt.wantErr {
+				t.Fatalf("error %v, want error: %v", err, tt.wantErr)
+			}
+			for _, r := range srv.Requests() {
+				if r.Header.Get("X-API-Key") != secret {
+					t.Fatalf("the key was not sent")
+				}
+			}
+			if err != nil {
+				noSecret(t, "error", err.Error())
+				noSecret(t, "error fields", errorFields(err))
+				return
+			}
+			b, jerr := json.Marshal(page)
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			noSecret(t, "page", string(b))
+			noSecret(t, "page", fmt.Sprintf("%+v", page))
+			for _, r := range page.Data {
+				noSecret(t, "batch", fmt.Sprintf("%+v %+v", r, r.Agent))
+				for _, tc := range r.TestCases {
+					noSecret(t, "test case", fmt.Sprintf("%+v %+v", tc, tc.Agent))
+				}
+			}
+			if diff := cmp.Diff("batch_***", page.Data[0].BatchID); diff != "" {
+				t.Errorf("batch id mismatch (-want +got):\n%s", diff)
+			}
+
+			// And through the iterator.
+			for r, err := range c.BatchRuns(t.Context(), agentID, 1) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(r)
+				noSecret(t, "iterated batch", string(b))
+			}
+		})
+	}
+}
+
+// errorFields prints the fields of the typed errors, not only their Error.
+func errorFields(err error) string {
+	var (
+		ae *sigmamind.APIError
+		re *sigmamind.ResponseError
+		te *sigmamind.TransportError
+		de *sigmamind.DataError
+		b  strings.Builder
+	)
+	if errors.As(err, &ae) {
+		fmt.Fprintf(&b, "%+v %+v\n", *ae, ae.Body.ValidationErrors)
+	}
+	if errors.As(err, &re) {
+		fmt.Fprintf(&b, "%+v\n", *re)
+	}
+	if errors.As(err, &te) {
+		fmt.Fprintf(&b, "%+v %v\n", *te, te.Err)
+	}
+	if errors.As(err, &de) {
+		fmt.Fprintf(&b, "%+v\n", *de)
+	}
+	if b.Len() == 0 {
+		return "unexpected error type " + fmt.Sprintf("%T", err)
+	}
+	return b.String()
+}
+
+func noSecret(t *testing.T, what, s string) {
+	t.Helper()
+	if strings.Contains(s, secret) {
+		t.Errorf("%s contains the API key: %s", what, s)
+	}
+}
+
+// TestRedirectKeepsKey: a redirect to another host must not carry the
+// X-API-Key there. net/http only strips Authorization and cookies.
+func TestRedirectKeepsKey(t *testing.T) {
+	var mu sync.Mutex
+	var leaked []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaked = append(leaked, r.Header.Get("X-API-Key"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":[]}`))
+	}))
+	t.Cleanup(other.Close)
+	// Same address, other host name: a different origin to net/http.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+
+	srv := newServer(t, sigmamindtest.WithAPIKey(secret))
+	srv.AddBatchRuns(agent, runs(0, 2)...)
+	tests := []struct {
+		name       string
+		location   func(base string) string
+		wantStatus int // 0: success
+		wantLeaked []string
+	}{
+		{name: "other host", location: func(string) string { return otherURL + "/steal" }, wantStatus: http.StatusFound},
+		{name: "same host", location: func(base string) string { return base + listPath + "?agentId=" + agent + "&page=0&size=10" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var redirector *httptest.Server
+			redirector = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/old"+listPath {
+					http.Redirect(w, r, tt.location(redirector.URL), http.StatusFound)
+					return
+				}
+				srv.Handler().ServeHTTP(w, r)
+			}))
+			t.Cleanup(redirector.Close)
+			mu.Lock()
+			leaked = nil
+			mu.Unlock()
+			c, _ := newClient(t, redirector.URL+"/old", secret)
+			page, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			if tt.wantStatus == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Data) != 2 {
+					t.Errorf("got %d batch runs, want 2", len(page.Data))
+				}
+			} else {
+				var ae *sigmamind.APIError
+				if !errors.As(err, &ae) || ae.StatusCode != tt.wantStatus {
+					t.Fatalf("got error %v, want an *APIError with status %d", err, tt.wantStatus)
+				}
+				noSecret(t, "error", err.Error())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff(tt.wantLeaked, leaked); diff != "" {
+				t.Errorf("requests to the other host mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
