@@ -35,6 +35,11 @@ const (
 	// not seen before; more means the server is not advancing.
 	maxStalePages  = 3
 	errorBodyBytes = 64 << 10
+	// MaxIDLength bounds a batch id; SigmaMind's are about 22 characters.
+	MaxIDLength = 256
+	// MaxAttempts bounds the attempts of one batch run, so that sums over
+	// many batches cannot overflow.
+	MaxAttempts = 1e12
 )
 
 // Client talks to SigmaMind's API. Its zero value is not usable: make one
@@ -208,6 +213,11 @@ func Validate(b *BatchRun) error {
 	switch {
 	case b.BatchID == "":
 		return bad("batchId is empty")
+	case len(b.BatchID) > MaxIDLength:
+		// Ids travel in step outputs, which a job shares 1 MB of.
+		return &DataError{BatchID: b.BatchID[:32] + "…", Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}
+	case b.TotalAttempts > MaxAttempts:
+		return bad("totalAttempts %d is more than a batch run can have (%d)", b.TotalAttempts, int64(MaxAttempts))
 	case b.SuccessfulAttempts < 0 || b.FailedAttempts < 0 || b.TotalAttempts < 0:
 		return bad("negative attempt count (successful %d, failed %d, total %d)", b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts)
 	case b.SuccessfulAttempts > b.TotalAttempts || b.FailedAttempts > b.TotalAttempts-b.SuccessfulAttempts:

@@ -1033,12 +1033,14 @@ func TestValidate(t *testing.T) {
 		{name: "all failed", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 5 })},
 		{name: "no test cases", b: ok(func(b *sigmamind.BatchRun) { b.TestCases = nil })},
 		{name: "test case attempt zero", b: ok(func(b *sigmamind.BatchRun) { b.TestCases[0].Attempt = 0 })},
-		{name: "huge counts", b: ok(func(b *sigmamind.BatchRun) {
-			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1<<62, 1<<62-1, 1<<63-1
+		{name: "counts at the bound", b: ok(func(b *sigmamind.BatchRun) {
+			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1e12-1, 1, 1e12
 		})},
-		{name: "huge counts exceed", b: ok(func(b *sigmamind.BatchRun) {
+		{name: "counts over the bound", b: ok(func(b *sigmamind.BatchRun) {
 			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1<<62, 1<<62, 1<<63-1
-		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 4611686018427387904 + failed 4611686018427387904 attempts exceed the total 9223372036854775807"}},
+		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: "totalAttempts 9223372036854775807 is more than a batch run can have (1000000000000)"}},
+		{name: "id too long", b: ok(func(b *sigmamind.BatchRun) { b.BatchID = strings.Repeat("b", 257) }),
+			want: &sigmamind.DataError{BatchID: strings.Repeat("b", 32) + "…", Problem: "batchId is 257 bytes long, more than any id (256)"}},
 		{name: "successful exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 6, 0 }),
 			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 6 + failed 0 attempts exceed the total 5"}},
 		{name: "failed exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 6 }),

@@ -51,6 +51,9 @@ const searchPageSize = 25
 // Select lists only as many batch runs as the request needs.
 func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	need := req.Count + req.Baseline
+	if need <= 0 {
+		return Selection{}, nil
+	}
 	size := min(need, sigmamind.MaxPageSize)
 	if req.BatchID != "" {
 		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
@@ -99,7 +102,8 @@ func Running(runs []sigmamind.BatchRun) bool {
 type Waiter struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
-	// Progress receives one line per running batch run and poll.
+	// Progress receives one line per gated batch run and poll, finished ones
+	// included, so that the log shows the whole selection's progress.
 	Progress func(line string)
 	// FirstPoll is the first pause; each next one doubles, up to MaxPoll.
 	FirstPoll, MaxPoll time.Duration
