@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -42,16 +43,46 @@ func (r *Redactor) Add(s string) {
 func (r *Redactor) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := p
-	for _, s := range r.secrets {
-		if bytes.Contains(out, s) {
-			out = bytes.ReplaceAll(out, s, []byte("***"))
-		}
-	}
-	if _, err := r.W.Write(out); err != nil {
+	if _, err := r.W.Write(mask(p, r.secrets)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// mask replaces every stretch of p that some secret covers with "***". It
+// finds all occurrences first and merges those that overlap, as the runner's
+// masker does: replacing one secret after another would leave the rest of a
+// secret that overlaps one replaced before it ("abc" then "abcdef" left
+// "***def").
+func mask(p []byte, secrets [][]byte) []byte {
+	type span struct{ start, end int }
+	var spans []span
+	for _, s := range secrets {
+		for i := 0; i < len(p); {
+			j := bytes.Index(p[i:], s)
+			if j < 0 {
+				break
+			}
+			spans = append(spans, span{i + j, i + j + len(s)})
+			i += j + 1
+		}
+	}
+	if len(spans) == 0 {
+		return p
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	out := make([]byte, 0, len(p))
+	last := 0
+	for k := 0; k < len(spans); {
+		start, end := spans[k].start, spans[k].end
+		for k++; k < len(spans) && spans[k].start < end; k++ {
+			end = max(end, spans[k].end)
+		}
+		out = append(out, p[last:start]...)
+		out = append(out, "***"...)
+		last = end
+	}
+	return append(out, p[last:]...)
 }
 
 // Redact removes secret from s.
@@ -65,14 +96,44 @@ func Redact(s, secret string) string {
 // Neutralize makes one line of untrusted text inert for the runner, which
 // runs a line as a command when it starts with "::" after leading white
 // space, or when it holds "##[" anywhere.
+//
+// The runner reads a step's output with .NET's StreamReader.ReadLine, which
+// ends a line at "\r" as well as at "\n", so every piece between line breaks
+// is neutralized as a line of its own. Invalid UTF-8 becomes U+FFFD: at the
+// start of a stream the bytes FE FF or FF FE would make the runner decode
+// everything after them as UTF-16.
 func Neutralize(line string) string {
+	line = strings.ToValidUTF8(line, "\uFFFD")
 	line = strings.ReplaceAll(line, "##[", `##\[`)
-	trimmed := strings.TrimLeftFunc(line, isSpace)
+	if !strings.ContainsAny(line, "\r\n") {
+		return neutralizeStart(line)
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(line, "\r\n")
+		if i < 0 {
+			b.WriteString(neutralizeStart(line))
+			return b.String()
+		}
+		b.WriteString(neutralizeStart(line[:i]))
+		b.WriteByte(line[i])
+		line = line[i+1:]
+	}
+}
+
+// neutralizeStart breaks a leading "::" in a line without line breaks.
+func neutralizeStart(line string) string {
+	trimmed := strings.TrimLeftFunc(line, isLeading)
 	if strings.HasPrefix(trimmed, "::") {
 		line = line[:len(line)-len(trimmed)] + `\` + trimmed
 	}
 	return line
 }
+
+// isLeading is what may come before a command's "::": white space, and
+// U+FEFF, the byte order mark, which the runner's StreamReader drops at the
+// start of a stream.
+func isLeading(r rune) bool { return isSpace(r) || r == '\uFEFF' }
 
 // isSpace is .NET's Char.IsWhiteSpace, which the runner's TrimStart uses: a
 // superset of what Go calls space.
@@ -87,11 +148,23 @@ func isSpace(r rune) bool {
 // Log writes plain log lines, each neutralized.
 type Log struct{ W io.Writer }
 
-// Print writes text, which may hold several lines.
+// Print writes text, which may hold several lines. Like the runner, it takes
+// "\r\n", "\r" and "\n" as line ends, and it ends every line with "\n".
 func (l Log) Print(text string) {
 	var b strings.Builder
-	for line := range strings.Lines(text) {
-		b.WriteString(Neutralize(strings.TrimRight(line, "\r\n")))
+	for len(text) > 0 {
+		line := text
+		i := strings.IndexAny(text, "\r\n")
+		if i < 0 {
+			text = ""
+		} else {
+			line = text[:i]
+			if text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n' {
+				i++
+			}
+			text = text[i+1:]
+		}
+		b.WriteString(Neutralize(line))
 		b.WriteByte('\n')
 	}
 	io.WriteString(l.W, b.String())
@@ -182,7 +255,7 @@ func WriteOutputs(path string, outs []Output) error {
 		}
 		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim)
 	}
-	return appendFile(path, b.String())
+	return appendFile(path, b.String(), 0)
 }
 
 func delimiter() (string, error) {
@@ -197,21 +270,34 @@ func delimiter() (string, error) {
 // runner drops the whole summary.
 const MaxSummary = 1 << 20
 
-// WriteSummary appends markdown to the job summary file at path.
+// WriteSummary appends markdown to the job summary file at path. It writes
+// nothing when the file would then pass MaxSummary: the runner checks the
+// size of the whole file.
 func WriteSummary(path, markdown string) error {
 	if len(markdown)+1 > MaxSummary {
 		return fmt.Errorf("the job summary is %d bytes, over GitHub's limit of 1 MiB", len(markdown))
 	}
-	return appendFile(path, markdown+"\n")
+	return appendFile(path, markdown+"\n", MaxSummary)
 }
 
-func appendFile(path, text string) error {
+// appendFile appends text to the file at path in one write. With a limit
+// above 0 it writes nothing when the file would grow past limit bytes.
+func appendFile(path, text string, limit int64) error {
 	if path == "" {
 		return errors.New("no file path")
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
+	}
+	if limit > 0 {
+		fi, err := f.Stat()
+		if err != nil {
+			return errors.Join(err, f.Close())
+		}
+		if size := fi.Size(); size+int64(len(text)) > limit {
+			return errors.Join(fmt.Errorf("the job summary file already holds %d bytes; %d more would pass GitHub's limit of 1 MiB, over which the runner drops the whole summary", size, len(text)), f.Close())
+		}
 	}
 	_, err = f.WriteString(text)
 	return errors.Join(err, f.Close())
