@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkDecodeAndJudgePage(b *testing.B) {
 		return page.Data
 	}
 	judge := func(b *testing.B, runs []sigmamind.BatchRun) {
-		res := gate.Evaluate(gate.Input{Gated: gateBatches(runs[:50]), Baseline: gateBatches(runs[50:]), Requested: 50, Rules: rules, Now: now})
+		res := gate.Evaluate(gate.Input{Gated: batches.ForGate(runs[:50]), Baseline: batches.ForGate(runs[50:]), Requested: 50, Rules: rules, Now: now})
 		if res.Verdict == "" {
 			b.Fatal("no verdict")
 		}

@@ -85,10 +85,12 @@ func run(ctx context.Context, args []string, e env) (err error) {
 			err = &exitErr{exitError, fmt.Errorf("internal error: %v", p)}
 		}
 	}()
+	masked := map[string]bool{}
 	secret := func(key string) {
-		if key == "" {
+		if key == "" || masked[key] {
 			return
 		}
+		masked[key] = true
 		if action != nil {
 			action.AddMask(key) // before anything else can print it
 		}
@@ -195,7 +197,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 			r.AgentName = sel.Gated[0].Agent.Name
 		}
 		r.Gate = gate.Evaluate(gate.Input{
-			AgentID: cfg.AgentID, Gated: gateBatches(sel.Gated), Baseline: gateBatches(sel.Baseline),
+			AgentID: cfg.AgentID, Gated: batches.ForGate(sel.Gated), Baseline: batches.ForGate(sel.Baseline),
 			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
 		})
 	}
@@ -350,15 +352,6 @@ func jsonStrings(ss []string) string {
 	}
 	b.WriteByte(']')
 	return b.String()
-}
-
-func gateBatches(runs []sigmamind.BatchRun) []gate.Batch {
-	out := make([]gate.Batch, 0, len(runs))
-	for _, r := range runs {
-		out = append(out, gate.Batch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
-			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts()})
-	}
-	return out
 }
 
 // inputs are the settings recorded in the report: every input but the key.

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -173,4 +174,14 @@ func executedAttempts(runs []sigmamind.BatchRun) int64 {
 		n += runs[i].TotalAttempts
 	}
 	return n
+}
+
+// ForGate returns what the gate judges of each batch run: its counts.
+func ForGate(runs []sigmamind.BatchRun) []gate.Batch {
+	out := make([]gate.Batch, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, gate.Batch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
+			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts()})
+	}
+	return out
 }
