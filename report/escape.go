@@ -94,3 +94,44 @@ func cut(s string, limit int) string {
 	}
 	return s
 }
+
+// wrap breaks lines longer than width runes at their last space within it,
+// or at width when they have none: GitHub does not wrap a <pre>, and a
+// prompt on one long line would scroll sideways out of sight.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/width + 1)
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		for utf8.RuneCountInString(line) > width {
+			end, space, n := len(line), -1, 0
+			for j, r := range line {
+				if n == width {
+					end = j
+					break
+				}
+				if r == ' ' && n > 0 {
+					space = j
+				}
+				n++
+			}
+			if space > 0 && !unicode.IsSpace(firstRune(line[end:])) {
+				b.WriteString(line[:space])
+				line = line[space+1:]
+			} else {
+				b.WriteString(strings.TrimRight(line[:end], " "))
+				line = strings.TrimLeft(line[end:], " ")
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}

@@ -4,6 +4,8 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +50,9 @@ const (
 	idLimit     = 64
 	labelLimit  = 100
 	promptLimit = 4000
+	// preWidth is how many runes of a <pre> line fit the width of a job
+	// summary.
+	preWidth = 100
 )
 
 // Markdown renders the job summary for results. It never exceeds
@@ -58,22 +63,46 @@ func Markdown(results []Result) string {
 }
 
 func markdown(results []Result, budget int) string {
+	const sep = "\n---\n\n"
 	var b strings.Builder
 	for i, r := range results {
+		// Keep room for the line that says the agents after this one were
+		// left out.
+		reserve := 0
+		if rest := len(results) - i - 1; rest > 0 {
+			reserve = len(sep) + len(agentsLeftOut(rest, true))
+		}
+		s := ""
 		if i > 0 {
-			b.WriteString("\n---\n\n")
+			s = sep
 		}
 		head := renderHead(r)
-		if b.Len()+len(head) > budget {
-			fmt.Fprintf(&b, "_%d more agents left out: the job summary is limited to 1 MB._\n", len(results)-i)
+		// The head comes whole, with room to say that details were left out.
+		need := len(s) + len(head) + reserve
+		if n := len(testCases(r)); n > 0 && r.Err == nil {
+			need += len(leftOut(n, "test case"))
+		}
+		if b.Len()+need > budget {
+			if line := s + agentsLeftOut(len(results)-i, i > 0); b.Len()+len(line) <= budget {
+				b.WriteString(line)
+			}
 			break
 		}
+		b.WriteString(s)
 		b.WriteString(head)
 		if r.Err == nil {
-			details(&b, r, budget)
+			details(&b, r, budget-reserve)
 		}
 	}
 	return b.String()
+}
+
+func agentsLeftOut(n int, more bool) string {
+	what := plural(n, "agent", "agents")
+	if more {
+		what = plural(n, "more agent", "more agents")
+	}
+	return fmt.Sprintf("_%s left out: the job summary is limited to 1 MB._\n", what)
 }
 
 var verdictTitle = map[string]string{
@@ -102,7 +131,9 @@ func renderHead(r Result) string {
 	if r.Err != nil {
 		fmt.Fprintf(&b, "**The gate could not judge the agent:** %s\n\n", cell(r.Err.Error(), 1000))
 		if r.ErrHint != "" {
-			fmt.Fprintf(&b, "%s\n\n", cell(r.ErrHint, 1000))
+			// Not at the start of a line: untrusted text there could read
+			// as a workflow command ("::error::") if the summary is logged.
+			fmt.Fprintf(&b, "**What to do:** %s\n\n", cell(r.ErrHint, 1000))
 		}
 		return b.String()
 	}
@@ -120,12 +151,13 @@ func renderHead(r Result) string {
 	if r.WarnOnly && r.Gate.Verdict != gate.Pass {
 		b.WriteString("> [!NOTE]\n> `warn-only` is set: this step passes, and the failure is reported as a warning.\n\n")
 	}
-	c := r.Gate.Counts
-	fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
-	if c.Undecided > 0 {
-		fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
+	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
+		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
+		if c.Undecided > 0 {
+			fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
+		}
+		fmt.Fprintf(&b, ", in %s.\n\n", plural(c.Batches, "gated batch run", "gated batch runs"))
 	}
-	fmt.Fprintf(&b, ", in %s.\n\n", plural(c.Batches, "gated batch run", "gated batch runs"))
 	for _, n := range r.Gate.Notes {
 		fmt.Fprintf(&b, "_%s_\n\n", cell(n, 500))
 	}
@@ -164,8 +196,10 @@ func actual(ch gate.Check) string {
 	return s
 }
 
+// confidence writes a confidence level as the gate's reasons do, 95% or
+// 99.999%, without rounding 99.999% up to 100% or showing float noise.
 func confidence(c float64) string {
-	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", c*100), "0"), ".0") + "%"
+	return strconv.FormatFloat(math.Round(c*1e6)/1e4, 'f', -1, 64) + "%"
 }
 
 // trendRows is how many batch runs the table shows: the newest gated and
@@ -187,10 +221,14 @@ func batchTable(b *strings.Builder, r Result) {
 	if len(rows) == 0 {
 		return
 	}
-	b.WriteString("| Batch run | | Created | Successful | Failed | Undecided | Total | Failure rate | |\n|:--|:--|:--|--:|--:|--:|--:|--:|:--|\n")
+	// The rate and its bar come right after the id, and the table keeps to
+	// the page's width: a wider one scrolls sideways on GitHub, and the
+	// trend must not be what scrolls away. Successful attempts are the
+	// total less the others.
+	b.WriteString("| Batch run | Role | Failure rate | Trend | Failed | Undecided | Total | Created (UTC) |\n|:--|:--|--:|:--|--:|--:|--:|:--|\n")
 	for i, rw := range rows {
 		if i == trendRows {
-			fmt.Fprintf(b, "| _%d older batch runs not shown_ | | | | | | | | |\n", len(rows)-trendRows)
+			fmt.Fprintf(b, "| _%s not shown_ | | | | | | | |\n", plural(len(rows)-trendRows, "older batch run", "older batch runs"))
 			break
 		}
 		run := rw.run
@@ -204,9 +242,8 @@ func batchTable(b *strings.Builder, r Result) {
 			f := float64(run.FailedAttempts+undecided) / float64(run.TotalAttempts)
 			rate, bar = gate.Percent(f), "`"+Bar(f)+"`"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			cell(run.BatchID, idLimit), rw.role, created(run.CreatedDate), num(run.SuccessfulAttempts), num(run.FailedAttempts),
-			num(undecided), total, rate, bar)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate))
 	}
 	b.WriteByte('\n')
 }
@@ -215,11 +252,15 @@ func batchTable(b *strings.Builder, r Result) {
 // trend reads at a glance in any markdown renderer, with no image service.
 func Bar(f float64) string {
 	const width = 10
-	eighths := int(f*width*8 + 0.5)
-	if f > 0 && eighths == 0 {
-		eighths = 1 // a failure must never look like none
+	eighths := 0 // and for NaN
+	switch {
+	case f >= 1:
+		eighths = width * 8
+	case f > 0:
+		// Any failure must show, and any success must keep the bar short
+		// of full.
+		eighths = min(max(int(f*width*8+0.5), 1), width*8-1)
 	}
-	eighths = min(max(eighths, 0), width*8)
 	var b strings.Builder
 	b.WriteString(strings.Repeat("█", eighths/8))
 	cells := eighths / 8
@@ -235,12 +276,11 @@ func created(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
-// details renders the test cases of the gated batch runs, as far as the
-// budget allows.
-func details(b *strings.Builder, r Result, budget int) {
+// testCases are the distinct test cases of the gated batch runs.
+func testCases(r Result) []sigmamind.TestCase {
 	var cases []sigmamind.TestCase
 	seen := map[string]bool{}
 	for _, run := range r.Gated {
@@ -252,37 +292,62 @@ func details(b *strings.Builder, r Result, budget int) {
 			}
 		}
 	}
+	return cases
+}
+
+// leftOut is the line that says what the budget left out.
+func leftOut(n int, what string) string {
+	return fmt.Sprintf("\n_%s left out: the job summary is limited to 1 MB. See the batch runs in SigmaMind._\n", plural(n, what, what+"s"))
+}
+
+// details renders the test cases of the gated batch runs, as far as the
+// budget allows.
+func details(b *strings.Builder, r Result, budget int) {
+	cases := testCases(r)
 	if len(cases) == 0 {
 		return
 	}
-	// Keep room for the closing tags and the line that says what was cut.
-	budget -= 400
-	left := func(i int, what string) {
-		fmt.Fprintf(b, "\n_%s left out: the job summary is limited to 1 MB. See the batch runs in SigmaMind._\n", plural(len(cases)-i, what, what+"s"))
+	var prompted []sigmamind.TestCase
+	for _, tc := range cases {
+		if tc.UserPrompt != "" || tc.SuccessCriteria != "" {
+			prompted = append(prompted, tc)
+		}
 	}
-	fmt.Fprintf(b, "<details><summary>%s of the gated batch runs</summary>\n\n", plural(len(cases), "test case", "test cases"))
-	b.WriteString("| Test case | Model | Attempts | Mock data |\n|:--|:--|--:|:--|\n")
+	const closing = "\n</details>\n\n"
+	open := fmt.Sprintf("<details><summary>%s of the gated batch runs</summary>\n\n", plural(len(cases), "test case", "test cases")) +
+		"| Test case | Model | Attempts | Mock data |\n|:--|:--|--:|:--|\n"
+	// Keep room for what may follow the rows: the closing tag and the lines
+	// that say what was left out.
+	promptsReserve := len(leftOut(len(prompted), "prompt"))
+	reserve := len(closing) + len(leftOut(len(cases), "test case")) + promptsReserve
+	if b.Len()+len(open)+reserve > budget {
+		// No room for the table: say so, if even that fits.
+		if line := leftOut(len(cases), "test case"); b.Len()+len(line) <= budget {
+			b.WriteString(line)
+		}
+		return
+	}
+	b.WriteString(open)
 	for i, tc := range cases {
 		var mock []string
 		for _, m := range tc.MockData {
 			mock = append(mock, m.VariableName+"="+m.Value)
 		}
 		row := fmt.Sprintf("| %s | %s | %s | %s |\n", cell(label(tc), labelLimit), cell(tc.LLMModel, 40), num(tc.Attempt), cell(strings.Join(mock, ", "), 200))
-		if b.Len()+len(row) > budget {
-			left(i, "test case")
+		if b.Len()+len(row)+reserve > budget {
+			b.WriteString(leftOut(len(cases)-i, "test case"))
 			break
 		}
 		b.WriteString(row)
 	}
-	b.WriteString("\n</details>\n\n")
-	for i, tc := range cases {
-		if tc.UserPrompt == "" && tc.SuccessCriteria == "" {
-			continue
-		}
+	b.WriteString(closing)
+	for i, tc := range prompted {
+		// The label goes on one line: a line break in it would end the HTML
+		// block, and what follows would be read as markdown.
 		block := fmt.Sprintf("<details><summary>%s: prompt and success criteria</summary>\n\n<pre>\nUser prompt:\n%s\n\nSuccess criteria:\n%s\n</pre>\n\n</details>\n\n",
-			html(cut(label(tc), labelLimit)), html(cut(tc.UserPrompt, promptLimit)), html(cut(tc.SuccessCriteria, promptLimit)))
-		if b.Len()+len(block) > budget {
-			left(i, "prompt")
+			html(cut(oneLine(label(tc)), labelLimit)), html(wrap(cut(tc.UserPrompt, promptLimit), preWidth)), html(wrap(cut(tc.SuccessCriteria, promptLimit), preWidth)))
+		if b.Len()+len(block)+promptsReserve > budget {
+			b.WriteString(leftOut(len(prompted)-i, "prompt"))
 			break
 		}
 		b.WriteString(block)
