@@ -1,0 +1,268 @@
+package report
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/sigmamind"
+	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
+)
+
+// update rewrites the golden files, as in go/printer and cmd/gofmt:
+//
+//	go test ./report -update
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func rate(s string) *gate.Rate { r := gate.MustRate(s); return &r }
+
+func count(n int64) *int64 { return &n }
+
+// gateBatches is what run.go hands the gate: the counts of each batch run.
+func gateBatches(runs []sigmamind.BatchRun) []gate.Batch {
+	out := make([]gate.Batch, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, gate.Batch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
+			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts()})
+	}
+	return out
+}
+
+// inputs are the step's inputs as run.go records them: every input but the
+// key, defaults applied, then the given ones.
+func inputs(agentID string, set ...string) map[string]string {
+	m := map[string]string{
+		"agent-id": agentID, "api-url": "https://api.sigmamind.ai", "batch-id": "", "batches": "1",
+		"max-failure-rate": "0", "min-success-rate": "", "max-failed-attempts": "", "min-attempts": "1",
+		"confidence": "", "on-inconclusive": "fail", "wait": "0", "max-age": "", "baseline-batches": "0",
+		"max-regression": "5%", "warn-only": "false", "on-error": "fail", "summary": "true", "timeout": "2m", "retries": "3",
+	}
+	for i := 0; i+1 < len(set); i += 2 {
+		m[set[i]] = set[i+1]
+	}
+	return m
+}
+
+// judged gates the batch runs as run.go does and returns the report's
+// result.
+func judged(agentID string, gated, baseline []sigmamind.BatchRun, requested int, rules gate.Rules, in map[string]string) Result {
+	r := Result{AgentID: agentID, Inputs: in, Gated: gated, Baseline: baseline}
+	if len(gated) > 0 && gated[0].Agent != nil {
+		r.AgentName = gated[0].Agent.Name
+	}
+	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: gateBatches(gated), Baseline: gateBatches(baseline),
+		Requested: requested, Rules: rules, Now: now})
+	return r
+}
+
+// hostile are texts that try to break out of where the report puts them:
+// table cells, code spans, HTML blocks, the runner's command parser,
+// GitHub's math and mentions, and the size limits.
+var hostile = []string{
+	"a | b || c",
+	"line one\nline two\r\nline three",
+	"```\nfenced\n```",
+	"`tick` and ``double`` and a lone `",
+	"<script>alert(1)</script>",
+	"</details></pre></summary><details open><pre>",
+	"::error::pwned",
+	"  ::warning file=x.go,line=1::spoofed",
+	"x ##[set-output name=result]pass",
+	"##[error]legacy",
+	"$x$ and $$y$$ and $`z`$",
+	"@someone please look, cc @org/team",
+	"**bold** _em_ ~~gone~~ [link](https://evil.example) ![img](https://evil.example/x.png)",
+	"# heading\n## another\n---",
+	`\| a backslash before a pipe \`,
+	"&lt;b&gt; &amp; &#124; &#x7C;",
+	"\u00a0::error::after a no-break space",
+	"\u2028::error::after a line separator",
+	"\u0085::error::after a next line",
+	"\x00 nul \x1b[31m escape \x7f del",
+	"\xff\xfe not UTF-8 \xc3",
+	"> [!CAUTION]\n> a fake alert",
+	"- [ ] task\n1. item\n    indented code",
+	"|---|---|\n| x | y |",
+	"<!-- an unclosed comment",
+	"\t::stop-commands::pwnd",
+	"<details><summary>fake</summary>",
+	"</pre>\n\n</details>\n\n# out of the block",
+	"\r\n\r\n",
+	"",
+	strings.Repeat("long ", 1200),
+	strings.Repeat("|", 300) + strings.Repeat("`", 300),
+	strings.Repeat("é", 5000),
+}
+
+// hostileRuns returns batch runs of a failing agent whose every text is one
+// of the hostile ones.
+func hostileRuns() []sigmamind.BatchRun {
+	runs := sigmamindtest.SampleRuns(now, "agent_hostile", sigmamindtest.ScenarioFailing)[:3]
+	ids := []string{"batch_|::error::pwned", "batch_##[set-output name=result]pass\n## heading", "batch_" + strings.Repeat("x`|<", 50)}
+	for i := range runs {
+		runs[i].BatchID = ids[i]
+		runs[i].Agent.Name = "<script>alert('name')</script> | ::error::pwned ##[error]x"
+		tcs := make([]sigmamind.TestCase, 0, len(hostile))
+		for j, h := range hostile {
+			tcs = append(tcs, sigmamind.TestCase{
+				TestCaseID:      fmt.Sprintf("tc_%02d_%s", j, cut(h, 20)),
+				Label:           h,
+				LLMModel:        hostile[(j+1)%len(hostile)],
+				MockData:        []sigmamind.MockData{{VariableName: hostile[(j+2)%len(hostile)], Value: hostile[(j+3)%len(hostile)]}, {VariableName: "plain", Value: "value"}},
+				UserPrompt:      hostile[(j+4)%len(hostile)] + "\n" + h,
+				SuccessCriteria: h + "\n" + hostile[(j+5)%len(hostile)],
+				Attempt:         1,
+			})
+		}
+		runs[i].TestCases = tcs
+		runs[i].TotalAttempts = int64(len(tcs))
+		runs[i].SuccessfulAttempts = runs[i].TotalAttempts - 3
+		runs[i].FailedAttempts = 2
+	}
+	return runs
+}
+
+type goldenCase struct {
+	name string
+	r    Result
+}
+
+func goldenCases() []goldenCase {
+	pass := sigmamindtest.SampleRuns(now, "agent_demo_pass", sigmamindtest.ScenarioPassing)
+	fail := sigmamindtest.SampleRuns(now, "agent_demo_fail", sigmamindtest.ScenarioFailing)
+	running := sigmamindtest.SampleRuns(now, "agent_demo_running", sigmamindtest.ScenarioRunning)
+
+	// Undecided: attempts that errored count as failures.
+	undecided := sigmamindtest.SampleRuns(now, "agent_undecided", sigmamindtest.ScenarioPassing)[:2]
+	undecided[0].SuccessfulAttempts, undecided[0].FailedAttempts = 24, 1 // 5 undecided
+	undecided[1].SuccessfulAttempts, undecided[1].FailedAttempts = 29, 0 // 1 undecided
+
+	// Five clean attempts cannot show a failure rate of at most 10% at 95%.
+	few := sigmamindtest.SampleRuns(now, "agent_few", sigmamindtest.ScenarioPassing)[:1]
+	few[0].TestCases = few[0].TestCases[:1]
+	few[0].SuccessfulAttempts, few[0].FailedAttempts, few[0].TotalAttempts = 5, 0, 5
+
+	apiErr := &sigmamind.APIError{Method: "GET", Path: "/v1/agents/agent_demo_pass/batch-runs", StatusCode: 401,
+		Body: sigmamind.ErrorBody{Status: 401, Error: "Unauthorized", Message: "Invalid API key"}}
+
+	hostileErr := &sigmamind.APIError{Method: "GET", Path: "/v1/agents/agent_hostile/batch-runs", StatusCode: 404,
+		Body: sigmamind.ErrorBody{Message: "no agent `x` | <script>alert(1)</script>\n::error::pwned ##[set-output name=result]pass"}}
+
+	return []goldenCase{
+		{"passing", judged("agent_demo_pass", pass[:3], nil, 3,
+			gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 30, MaxAge: 24 * time.Hour},
+			inputs("agent_demo_pass", "batches", "3", "max-failure-rate", "5%", "min-attempts", "30", "max-age", "24h"))},
+		{"failing", judged("agent_demo_fail", fail[:1], nil, 1,
+			gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
+			inputs("agent_demo_fail", "max-failure-rate", "10%"))},
+		{"undecided", judged("agent_undecided", undecided, nil, 2,
+			gate.Rules{MaxFailureRate: rate("10%"), MaxFailedAttempts: count(5), MinAttempts: 1},
+			inputs("agent_undecided", "batches", "2", "max-failure-rate", "10%", "max-failed-attempts", "5"))},
+		{"inconclusive", judged("agent_few", few, nil, 1,
+			gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1, Confidence: 0.95},
+			inputs("agent_few", "max-failure-rate", "10%", "confidence", "0.95"))},
+		{"running", judged("agent_demo_running", running[:1], nil, 1,
+			gate.Rules{MaxFailureRate: rate("20%"), MinAttempts: 1},
+			inputs("agent_demo_running", "max-failure-rate", "20%"))},
+		{"regression", judged("agent_demo_fail", fail[:1], fail[1:], 1,
+			gate.Rules{MaxFailureRate: rate("20%"), MinSuccessRate: rate("80%"), MinAttempts: 30, Confidence: 0.95, MaxRegression: rate("5%")},
+			inputs("agent_demo_fail", "max-failure-rate", "20%", "min-success-rate", "80%", "min-attempts", "30",
+				"confidence", "0.95", "baseline-batches", "11"))},
+		{"warn-only", func() Result {
+			r := judged("agent_demo_fail", fail[:1], nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
+				inputs("agent_demo_fail", "max-failure-rate", "10%", "warn-only", "true"))
+			r.WarnOnly = true
+			return r
+		}()},
+		{"error", Result{AgentID: "agent_demo_pass", Inputs: inputs("agent_demo_pass"),
+			Err:     fmt.Errorf("could not list the batch runs of agent %s: %w", "agent_demo_pass", apiErr),
+			ErrHint: "SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys)"}},
+		{"no-batches", judged("agent_demo_empty", nil, nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
+			inputs("agent_demo_empty", "max-failure-rate", "10%"))},
+		{"hostile", func() Result {
+			runs := hostileRuns()
+			return judged("agent_hostile", runs[:2], runs[2:], 3,
+				gate.Rules{MaxFailureRate: rate("1%"), MinAttempts: 1, MaxAge: time.Hour, MaxRegression: rate("1%")},
+				inputs("agent_hostile", "batches", "3", "max-failure-rate", "1%", "baseline-batches", "1", "max-regression", "1%",
+					"max-age", "1h", "batch-id", "::error::pwned ##[x]"))
+		}()},
+		{"hostile-error", Result{AgentID: "agent_hostile", AgentName: "::error::pwned", Inputs: inputs("agent_hostile"),
+			Err: fmt.Errorf("could not list the batch runs of agent %s: %w", "agent_hostile", hostileErr),
+			// The hint names the agent id, which is the user's own input.
+			ErrHint: "::error::pwned ##[set-output name=result]pass\n| x |"}},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			md := Markdown([]Result{tc.r})
+			checkMarkdown(t, md)
+			golden(t, tc.name+".md", md)
+			js := JSON(tc.r)
+			checkJSON(t, js)
+			// The file ends with a newline; the output is one line without it.
+			golden(t, tc.name+".json", js+"\n")
+		})
+	}
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to write it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestGoldenContent holds the golden files to what each case is about, so
+// that an -update cannot silently lose it. A leading "!" means "must not
+// hold".
+func TestGoldenContent(t *testing.T) {
+	want := map[string][]string{
+		"passing":      {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases"},
+		"failing":      {"## ❌ Failed:", "- **max-failure-rate:** failure rate 16.7% is above the limit 10.0% (4 failed and 1 undecided of 30 attempts", "❌ fail"},
+		"undecided":    {"and 6 undecided (errored; counted as failed)", "| 5 |"},
+		"inconclusive": {"## ⚠️ Inconclusive:", "95% bounds 0.0%–45.1%", "more attempts with no failures would show a failure rate ≤ 10.0% at 95% confidence", "⚠️ inconclusive"},
+		"running":      {"## ⚠️ Inconclusive:", "still running:", "17 of 30 ⏳"},
+		"regression":   {"`max-regression`", "probability of a larger rise", "baseline", "older batch runs not shown"},
+		"warn-only":    {"## ❌ Failed:", "> [!NOTE]\n> `warn-only` is set"},
+		"error":        {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
+		"no-batches":   {"## ❌ Failed:", "has no batch runs", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
+		"hostile":      {"&lt;script&gt;"},
+	}
+	for _, tc := range goldenCases() {
+		md := Markdown([]Result{tc.r})
+		for _, s := range want[tc.name] {
+			if not, ok := strings.CutPrefix(s, "!"); ok {
+				if strings.Contains(md, not) {
+					t.Errorf("%s: the summary holds %q", tc.name, not)
+				}
+			} else if !strings.Contains(md, s) {
+				t.Errorf("%s: the summary lacks %q", tc.name, s)
+			}
+		}
+	}
+}
