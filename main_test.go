@@ -238,7 +238,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		{"too few attempts", with("min-attempts", "6", "max-failure-rate", "1"), 1, counts("fail", "false", "0.2", "0.8", "1", "4", "5", `["batch_x"]`),
 			"only 5 attempts were executed in batch_x, fewer than min-attempts 6", ""},
 		{"no batch runs", with("agent-id", "agent_empty"), 1, map[string]string{"result": "fail", "batch-ids": "[]", "total-attempts": "0", "failure-rate": ""},
-			"agent agent_empty has no batch runs", ""},
+			"no batch runs were found for agent_empty", ""},
 		{"still running", with("api-url", running.URL, "max-failure-rate", "0.5"), 1, map[string]string{"result": "inconclusive", "passed": "false"},
 			"still running: batch_r has 2 of 10 attempts", ""},
 		{"still running, warn", with("api-url", running.URL, "on-inconclusive", "warn"), 0, map[string]string{"result": "inconclusive", "passed": "false"},

@@ -201,7 +201,7 @@ func Evaluate(in Input) Result {
 		r.Checks = []Check{{
 			Rule: "batches", Verdict: Fail, Limit: 1, Actual: ptr(0.0), Unit: "batches",
 			LimitText: "≥ 1", ActualText: "0",
-			Reason: fmt.Sprintf("agent %s has no batch runs: run a simulation batch for it in SigmaMind, then re-run the gate", short(in.AgentID)),
+			Reason: fmt.Sprintf("no batch runs were found for %s: run a simulation batch of the agent in SigmaMind, then re-run the gate", short(in.AgentID)),
 		}}
 		return r
 	}
@@ -323,7 +323,7 @@ func (j judge) maxFailureRate(limit Rate) Check {
 	}
 	b := &Bound{Confidence: conf, Lower: LowerBound(x, n, conf), Upper: UpperBound(x, n, conf)}
 	ch.Bound = b
-	at := "at " + confidence(conf) + " confidence"
+	at := "at " + Confidence(conf) + " confidence"
 	switch {
 	case b.Lower > limit.Float64():
 		ch.Verdict = Fail
@@ -362,7 +362,7 @@ func (j judge) minSuccessRate(limit Rate) Check {
 	}
 	b := &Bound{Confidence: conf, Lower: LowerBound(s, n, conf), Upper: UpperBound(s, n, conf)}
 	ch.Bound = b
-	at := "at " + confidence(conf) + " confidence"
+	at := "at " + Confidence(conf) + " confidence"
 	switch {
 	case b.Upper < limit.Float64():
 		ch.Verdict = Fail
@@ -437,17 +437,21 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 	ch.Regression = reg
 	ch.Actual = ptr(reg.Rise)
 	ch.ActualText = signedPoints(reg.Rise)
-	from := fmt.Sprintf("from %s (%d/%d in %d baseline batch runs) to %s (%d/%d)",
-		Percent(reg.BaselineRate), x0, n0, base.Batches, Percent(reg.NewRate), x1, n1)
+	runs := "baseline batch runs"
+	if base.Batches == 1 {
+		runs = "baseline batch run"
+	}
+	from := fmt.Sprintf("from %s (%d/%d in %d %s) to %s (%d/%d)",
+		Percent(reg.BaselineRate), x0, n0, base.Batches, runs, Percent(reg.NewRate), x1, n1)
 	if conf, ok := j.conf(); ok {
 		p := RiseProbability(x1, n1, x0, n0, limit.Float64())
 		reg.Probability = &p
 		if p >= conf {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), confidence(conf))
+			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, signedPoints(limit.Float64()), Percent(p), confidence(conf))
+			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
 		}
 		return ch
 	}
@@ -468,8 +472,10 @@ func riseAbove(x1, n1, x0, n0 int64, limit Rate) bool {
 }
 
 // confidence writes a confidence level as people say it: 95%, 99.9%.
-func confidence(c float64) string {
-	return strconv.FormatFloat(c*100, 'f', -1, 64) + "%"
+// Confidence writes a confidence level as people say it: 95%, 99.9%. It
+// rounds away the binary noise of c*100 (0.57 is 57%, not 56.99999999999999%).
+func Confidence(c float64) string {
+	return strconv.FormatFloat(math.Round(c*1e6)/1e4, 'f', -1, 64) + "%"
 }
 
 // signedPoints writes a difference of rates in percentage points.

@@ -127,7 +127,7 @@ func TestEvaluateNoBatches(t *testing.T) {
 	if got.Verdict != Fail || len(got.Checks) != 1 || got.Checks[0].Rule != "batches" {
 		t.Fatalf("got %+v, want one failed batches check", got)
 	}
-	if want := "agent agent_x has no batch runs: run a simulation batch for it in SigmaMind, then re-run the gate"; got.Checks[0].Reason != want {
+	if want := "no batch runs were found for agent_x: run a simulation batch of the agent in SigmaMind, then re-run the gate"; got.Checks[0].Reason != want {
 		t.Errorf("reason = %q, want %q", got.Checks[0].Reason, want)
 	}
 }

@@ -4,8 +4,6 @@ package report
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -185,7 +183,7 @@ func renderHead(r Result) string {
 func actual(ch gate.Check) string {
 	s := ch.ActualText
 	if bd := ch.Bound; bd != nil {
-		s += fmt.Sprintf("; %s bounds %s–%s", confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
+		s += fmt.Sprintf("; %s bounds %s–%s", gate.Confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
 	}
 	if rg := ch.Regression; rg != nil {
 		s = fmt.Sprintf("%s (%s → %s)", s, gate.Percent(rg.BaselineRate), gate.Percent(rg.NewRate))
@@ -198,9 +196,6 @@ func actual(ch gate.Check) string {
 
 // confidence writes a confidence level as the gate's reasons do, 95% or
 // 99.999%, without rounding 99.999% up to 100% or showing float noise.
-func confidence(c float64) string {
-	return strconv.FormatFloat(math.Round(c*1e6)/1e4, 'f', -1, 64) + "%"
-}
 
 // trendRows is how many batch runs the table shows: the newest gated and
 // baseline ones, enough to see a trend.

@@ -250,7 +250,7 @@ func TestGoldenContent(t *testing.T) {
 		"regression":   {"`max-regression`", "probability of a larger rise", "baseline", "older batch runs not shown"},
 		"warn-only":    {"## ❌ Failed:", "> [!NOTE]\n> `warn-only` is set"},
 		"error":        {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
-		"no-batches":   {"## ❌ Failed:", "has no batch runs", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
+		"no-batches":   {"## ❌ Failed:", "no batch runs were found", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
 		"hostile":      {"&lt;script&gt;"},
 	}
 	for _, tc := range goldenCases() {
