@@ -592,3 +592,39 @@ func TestFaultsNeverPass(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultsThroughTheBinary repeats a few fault cases through the compiled
+// binary, real backoff and clock included.
+func TestFaultsThroughTheBinary(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     sigmamindtest.Fault
+		with      map[string]string
+		wantExit  int
+		wantError string
+	}{
+		{"503 then success", sigmamindtest.Fault{Status: 503}, nil, 0, ""},
+		{"a proxy's login page", sigmamindtest.Fault{Status: 200, ContentType: "text/html", Body: "<html>\n<h1>Sign in</h1>\n::error::pwned</html>"}, nil, 3,
+			`the response is text/html, not JSON (body: "<html> <h1>Sign in</h1> ::error::pwned</html>")`},
+		{"a hung connection", sigmamindtest.Fault{Hang: true}, map[string]string{"timeout": "1s"}, 3, "no complete answer within timeout 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFake(t, run5("batch_x", time.Now(), 5, 0))
+			srv.Fail(tt.fault)
+			with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+			for k, v := range tt.with {
+				with[k] = v
+			}
+			s := runStep(t, with, nil)
+			s.checkHygiene(t)
+			want := map[bool]string{true: "pass", false: "error"}[tt.wantExit == 0]
+			if s.exit != tt.wantExit || s.outputs["result"] != want {
+				t.Errorf("exit %d, result %q; want %d, %s\n%s", s.exit, s.outputs["result"], tt.wantExit, want, s.stdout)
+			}
+			if tt.wantError != "" {
+				checkAnnotation(t, s.annotations("error"), tt.wantError)
+			}
+		})
+	}
+}
