@@ -201,8 +201,11 @@ func (g *gatekeeper) run(ctx context.Context) error {
 			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
 		})
 	}
+	// The report first, the verdict last: on a terminal the last lines are
+	// the ones read.
+	werr := g.write(r)
 	code := g.announce(r)
-	if werr := g.write(r); werr != nil {
+	if werr != nil {
 		g.ann.Error(werr.Error())
 		return &exitErr{exitUsage, werr}
 	}
