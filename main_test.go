@@ -240,7 +240,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		{"no batch runs", with("agent-id", "agent_empty"), 1, map[string]string{"result": "fail", "batch-ids": "[]", "total-attempts": "0", "failure-rate": ""},
 			"no batch runs were found for agent_empty", ""},
 		{"still running", with("api-url", running.URL, "max-failure-rate", "0.5"), 1, map[string]string{"result": "inconclusive", "passed": "false"},
-			"still running: batch_r has 2 of 10 attempts", ""},
+			"still running: batch_r has 2 of 10 attempts judged", ""},
 		{"still running, warn", with("api-url", running.URL, "on-inconclusive", "warn"), 0, map[string]string{"result": "inconclusive", "passed": "false"},
 			"", "still running"},
 		{"still running, pass", with("api-url", running.URL, "on-inconclusive", "pass"), 0, map[string]string{"result": "inconclusive", "passed": "true"}, "", ""},

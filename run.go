@@ -264,7 +264,19 @@ func (g *gatekeeper) announce(r report.Result) int {
 			suffix = " (on-inconclusive: warn, so this step passes)"
 		}
 	}
-	for _, c := range res.Broken() {
+	broken := res.Broken()
+	if stillRunning(res) {
+		// Rules waiting for the same running batches add nothing to the one
+		// line that says they are running; the summary lists them.
+		var kept []gate.Check
+		for _, c := range broken {
+			if c.Verdict == gate.Fail || c.Rule == "finished" {
+				kept = append(kept, c)
+			}
+		}
+		broken = kept
+	}
+	for _, c := range broken {
 		msg := c.Reason + suffix
 		if c.Verdict == gate.Inconclusive {
 			msg = "inconclusive: " + msg
@@ -276,6 +288,15 @@ func (g *gatekeeper) announce(r report.Result) int {
 		}
 	}
 	return code
+}
+
+func stillRunning(res gate.Result) bool {
+	for _, c := range res.Checks {
+		if c.Rule == "finished" && c.Verdict == gate.Inconclusive {
+			return true
+		}
+	}
+	return false
 }
 
 // write leaves the job summary and the step outputs.

@@ -194,17 +194,96 @@ func (r Result) Broken() []Check {
 }
 
 // Evaluate judges the input. The verdict is the worst of the rules' verdicts.
+//
+// While a gated batch run is still running, its attempts that ran but were
+// not judged yet are neither failures nor successes: the rules are judged on
+// the attempts judged so far, and a rule's verdict stands only when the
+// attempts still to come cannot change it: when it holds both if they all
+// succeed and if they all fail. Otherwise it is inconclusive. Since the
+// finished rule is inconclusive meanwhile, a running batch can make the gate
+// fail (already certain) or be inconclusive, never pass.
 func Evaluate(in Input) Result {
-	r := Result{Counts: Pool(in.Gated)}
 	if len(in.Gated) == 0 {
-		r.Verdict = Fail
-		r.Checks = []Check{{
+		return Result{Verdict: Fail, Checks: []Check{{
 			Rule: "batches", Verdict: Fail, Limit: 1, Actual: ptr(0.0), Unit: "batches",
 			LimitText: "≥ 1", ActualText: "0",
 			Reason: fmt.Sprintf("no batch runs were found for %s: run a simulation batch of the agent in SigmaMind, then re-run the gate", short(in.AgentID)),
-		}}
-		return r
+		}}}
 	}
+	in.Baseline = mapRunning(in.Baseline, judgedSoFar)
+	if !running(in.Gated) {
+		return evaluate(in)
+	}
+	r := evaluate(with(in, judgedSoFar))
+	best, worst := evaluate(with(in, allSucceed)), evaluate(with(in, allFail))
+	toRun := r.Counts.Pending
+	for i := range r.Checks {
+		c, b, w := &r.Checks[i], best.Checks[i], worst.Checks[i]
+		switch {
+		case c.Rule == "finished" || c.Verdict == Skipped:
+		case b.Verdict == Fail: // fails even in the best case
+			c.Verdict = Fail
+			c.Reason = fmt.Sprintf("%s, even if the %d attempts still to run all succeed", b.Reason, toRun)
+		case w.Verdict == Pass: // passes even in the worst case
+			c.Verdict = Pass
+			c.Reason = fmt.Sprintf("%s; this holds even if the %d attempts still to run all fail", c.Reason, toRun)
+		default:
+			c.Verdict = Inconclusive
+			c.Reason = fmt.Sprintf("%s; not final: %d attempts are still to run", c.Reason, toRun)
+		}
+	}
+	r.Verdict = worstVerdict(r.Checks)
+	return r
+}
+
+// running reports whether any batch has configured attempts not executed.
+func running(batches []Batch) bool {
+	for _, b := range batches {
+		if b.Pending() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// with returns in with f applied to its running gated batches.
+func with(in Input, f func(Batch) Batch) Input {
+	in.Gated = mapRunning(in.Gated, f)
+	return in
+}
+
+func mapRunning(batches []Batch, f func(Batch) Batch) []Batch {
+	out := make([]Batch, len(batches))
+	for i, b := range batches {
+		if b.Pending() > 0 {
+			b = f(b)
+		}
+		out[i] = b
+	}
+	return out
+}
+
+// judgedSoFar keeps only the judged attempts of a running batch: one that ran
+// but was not judged yet may still be.
+func judgedSoFar(b Batch) Batch {
+	b.Total = b.Successful + b.Failed
+	return b
+}
+
+// allSucceed completes a running batch in the best way.
+func allSucceed(b Batch) Batch {
+	b.Successful, b.Total = b.Expected-b.Failed, b.Expected
+	return b
+}
+
+// allFail completes a running batch in the worst way.
+func allFail(b Batch) Batch {
+	b.Failed, b.Total = b.Expected-b.Successful, b.Expected
+	return b
+}
+
+func evaluate(in Input) Result {
+	r := Result{Counts: Pool(in.Gated)}
 	if in.Requested > len(in.Gated) {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d batch runs were asked for; the agent has only %d.", in.Requested, len(in.Gated)))
 	}
@@ -227,16 +306,21 @@ func Evaluate(in Input) Result {
 		r.Baseline = &base
 		r.Checks = append(r.Checks, j.maxRegression(*rule, base))
 	}
-	r.Verdict = Skipped
-	for _, c := range r.Checks {
-		if c.Verdict.severity() > r.Verdict.severity() {
-			r.Verdict = c.Verdict
+	r.Verdict = worstVerdict(r.Checks)
+	return r
+}
+
+func worstVerdict(checks []Check) Verdict {
+	v := Skipped
+	for _, c := range checks {
+		if c.Verdict.severity() > v.severity() {
+			v = c.Verdict
 		}
 	}
-	if r.Verdict == Skipped {
-		r.Verdict = Pass
+	if v == Skipped {
+		return Pass
 	}
-	return r
+	return v
 }
 
 type judge struct {
@@ -261,7 +345,7 @@ func (j judge) finished() Check {
 	var running []string
 	for _, b := range j.in.Gated {
 		if b.Pending() > 0 {
-			running = append(running, fmt.Sprintf("%s has %d of %d attempts", short(b.ID), b.Total, b.Expected))
+			running = append(running, fmt.Sprintf("%s has %d of %d attempts judged", short(b.ID), b.Total, b.Expected))
 		}
 	}
 	if len(running) == 0 {

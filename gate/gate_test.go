@@ -90,22 +90,76 @@ func TestEvaluateRulesAtTheirLimits(t *testing.T) {
 
 func TestEvaluatePoolsBatches(t *testing.T) {
 	in := Input{
-		Gated: []Batch{batch("b1", 1, 5), batch("b2", 0, 5), {ID: "b3", Successful: 3, Failed: 1, Total: 5, Expected: 10}},
+		Gated: []Batch{batch("b1", 1, 5), batch("b2", 0, 5), {ID: "b3", Successful: 3, Failed: 1, Total: 5, Expected: 5}},
 		Rules: Rules{MaxFailureRate: rate("0.2"), MinAttempts: 1},
 		Now:   now,
 	}
 	got := Evaluate(in)
-	want := Counts{Batches: 3, Successful: 12, Failed: 2, Undecided: 1, Total: 15, Expected: 20, Pending: 5}
+	want := Counts{Batches: 3, Successful: 12, Failed: 2, Undecided: 1, Total: 15, Expected: 15}
 	if diff := cmp.Diff(want, got.Counts); diff != "" {
 		t.Errorf("counts mismatch (-want +got):\n%s", diff)
 	}
-	wantV := map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Pass, "max-failure-rate": Pass}
+	wantV := map[string]Verdict{"": Pass, "finished": Pass, "min-attempts": Pass, "max-failure-rate": Pass}
 	if diff := cmp.Diff(wantV, verdicts(got)); diff != "" {
 		t.Errorf("verdicts mismatch (-want +got):\n%s", diff)
 	}
 	reason := got.Checks[2].Reason
 	if want := "failure rate 20.0% is within the limit 20.0% (2 failed and 1 undecided of 15 attempts in 3 batch runs)"; reason != want {
 		t.Errorf("reason = %q, want %q", reason, want)
+	}
+}
+
+func TestEvaluateRunningBatches(t *testing.T) {
+	running := func(s, f, total, expected int64) Batch {
+		return Batch{ID: "batch_r", Created: now, Successful: s, Failed: f, Total: total, Expected: expected}
+	}
+	tests := []struct {
+		name       string
+		in         Input
+		want       map[string]Verdict
+		wantReason string // of the third check
+		wantCounts Counts
+	}{{
+		name:       "undecided so far",
+		in:         Input{Gated: []Batch{running(12, 0, 12, 50)}, Rules: Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}},
+		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Pass, "max-failure-rate": Inconclusive},
+		wantReason: "failure rate 0.0% is within the limit 10.0% (0 of 12 attempts failed in batch_r); not final: 38 attempts are still to run",
+		wantCounts: Counts{Batches: 1, Successful: 12, Total: 12, Expected: 50, Pending: 38},
+	}, {
+		name:       "certain to fail",
+		in:         Input{Gated: []Batch{running(2, 10, 12, 50)}, Rules: Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}},
+		want:       map[string]Verdict{"": Fail, "finished": Inconclusive, "min-attempts": Pass, "max-failure-rate": Fail},
+		wantReason: "failure rate 20.0% is above the limit 10.0% (10 of 50 attempts failed in batch_r), even if the 38 attempts still to run all succeed",
+		wantCounts: Counts{Batches: 1, Successful: 2, Failed: 10, Total: 12, Expected: 50, Pending: 38},
+	}, {
+		// Attempts that ran but were not judged yet are not undecided: a
+		// running batch may still judge them.
+		name:       "ran but not judged yet",
+		in:         Input{Gated: []Batch{running(8, 1, 12, 20)}, Rules: Rules{MaxFailedAttempts: count(12), MinAttempts: 10}},
+		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Pass, "max-failed-attempts": Pass},
+		wantReason: "1 attempts did not succeed, within the limit 12 (1 of 9 attempts failed in batch_r); this holds even if the 11 attempts still to run all fail",
+		wantCounts: Counts{Batches: 1, Successful: 8, Failed: 1, Total: 9, Expected: 20, Pending: 11},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Now = now
+			got := Evaluate(tt.in)
+			if diff := cmp.Diff(tt.want, verdicts(got)); diff != "" {
+				t.Errorf("verdicts mismatch (-want +got):\n%s", diff)
+			}
+			if got.Checks[2].Reason != tt.wantReason {
+				t.Errorf("reason:\n got %q\nwant %q", got.Checks[2].Reason, tt.wantReason)
+			}
+			if diff := cmp.Diff(tt.wantCounts, got.Counts); diff != "" {
+				t.Errorf("counts mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A running baseline batch counts its judged attempts only: 0 of 50, not
+	// 10 of 60 with the unjudged ten as failures.
+	r := Evaluate(Input{Gated: []Batch{batch("new", 3, 50)}, Baseline: []Batch{running(50, 0, 60, 100)}, Rules: Rules{MaxRegression: rate("5%")}, Now: now})
+	if r.Baseline == nil || r.Baseline.Failures() != 0 || r.Baseline.Total != 50 || verdicts(r)["max-regression"] != Fail {
+		t.Errorf("baseline %+v, regression %s; want 0 of 50 and a failed regression (0%% to 6%%)", r.Baseline, verdicts(r)["max-regression"])
 	}
 }
 

@@ -154,7 +154,11 @@ func renderHead(r Result) string {
 		if c.Undecided > 0 {
 			fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
 		}
-		fmt.Fprintf(&b, ", in %s.\n\n", plural(c.Batches, "gated batch run", "gated batch runs"))
+		fmt.Fprintf(&b, ", in %s", plural(c.Batches, "gated batch run", "gated batch runs"))
+		if c.Pending > 0 {
+			fmt.Fprintf(&b, "; %s still to run or to be judged", plural(int(c.Pending), "attempt is", "attempts are"))
+		}
+		b.WriteString(".\n\n")
 	}
 	for _, n := range r.Gate.Notes {
 		fmt.Fprintf(&b, "_%s_\n\n", cell(n, 500))
