@@ -100,31 +100,39 @@ func FromEnv(ctx context.Context, getenv func(string) string) (Raw, error) {
 }
 
 // Flags adds a flag for every input to fs, each overriding r's value when
-// given. Boolean inputs also work as bare flags (--warn-only).
+// given. Boolean inputs also work as bare flags (--warn-only). An empty value
+// means the default, as an empty input does in GitHub Actions, so that
+// --max-failure-rate "$UNSET" cannot turn a rule off.
 func Flags(fs *flag.FlagSet, r *Raw) {
 	for _, in := range Inputs() {
-		v := &flagValue{p: r.field(in), boolean: in.Default == "true" || in.Default == "false"}
-		def := in.Default
-		if def == "" {
-			def = "none"
-		}
-		fs.Var(v, in.Name, fmt.Sprintf("%s (default %s)", in.Help, def))
+		v := &flagValue{p: r.field(in), def: in.Default, boolean: in.Default == "true" || in.Default == "false"}
+		fs.Var(v, in.Name, in.Help)
 	}
 }
 
 type flagValue struct {
 	p       *string
+	def     string
 	boolean bool
 }
 
+// String is what flag.PrintDefaults shows as the default.
 func (v *flagValue) String() string {
-	if v == nil || v.p == nil {
+	if v == nil {
 		return ""
 	}
-	return *v.p
+	return v.def
 }
-func (v *flagValue) Set(s string) error { *v.p = strings.TrimSpace(s); return nil }
-func (v *flagValue) IsBoolFlag() bool   { return v.boolean }
+
+func (v *flagValue) Set(s string) error {
+	*v.p = strings.TrimSpace(s)
+	if *v.p == "" {
+		*v.p = v.def
+	}
+	return nil
+}
+
+func (v *flagValue) IsBoolFlag() bool { return v.boolean }
 
 // Config is the checked configuration.
 type Config struct {

@@ -48,6 +48,14 @@ func TestFlagsOverrideAndMirrorInputs(t *testing.T) {
 	if r.AgentID != "agent_y" || r.WarnOnly != "true" || r.MaxFailureRate != "5%" || r.Batches != "2" {
 		t.Errorf("got %+v", r)
 	}
+	// An empty flag means the default, never "off".
+	if err := fs.Parse([]string{"--max-failure-rate", "", "--max-regression=", "--min-success-rate", " "}); err != nil {
+		t.Fatal(err)
+	}
+	if r.MaxFailureRate != "0" || r.MaxRegression != "5%" || r.MinSuccessRate != "" {
+		t.Errorf("empty flags: max-failure-rate %q, max-regression %q, min-success-rate %q; want the defaults 0, 5%%, empty",
+			r.MaxFailureRate, r.MaxRegression, r.MinSuccessRate)
+	}
 	for _, in := range Inputs() {
 		if fs.Lookup(in.Name) == nil {
 			t.Errorf("no flag for input %s", in.Name)
