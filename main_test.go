@@ -355,26 +355,41 @@ func TestActionMissingKeyExplainsForks(t *testing.T) {
 }
 
 func TestActionRunnerFilesMissing(t *testing.T) {
-	srv := newFake(t, run5("batch_x", time.Now(), 5, 0))
-	with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+	srv := newFake(t, run5("batch_x", time.Now(), 5, 0), run5("batch_w", time.Now().Add(-time.Hour), 0, 5))
+	pass := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+	fail := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL, "batch-id": "batch_w"}
 	dir := t.TempDir()
 	for _, tt := range []struct {
-		name string
-		env  map[string]string
-		want string
+		name        string
+		with        map[string]string
+		env         map[string]string
+		wantExit    int
+		wantError   string
+		wantWarning string
+		wantOutputs bool
 	}{
-		{"GITHUB_OUTPUT unset", map[string]string{"GITHUB_OUTPUT": "<unset>"}, "GITHUB_OUTPUT is not set"},
-		{"GITHUB_OUTPUT a directory", map[string]string{"GITHUB_OUTPUT": dir}, "could not write the step outputs to GITHUB_OUTPUT"},
-		{"GITHUB_STEP_SUMMARY unwritable", map[string]string{"GITHUB_STEP_SUMMARY": filepath.Join(dir, "missing", "summary")}, "could not write the job summary"},
+		{"GITHUB_OUTPUT unset", pass, map[string]string{"GITHUB_OUTPUT": "<unset>"}, 2, "GITHUB_OUTPUT is not set", "", false},
+		{"GITHUB_OUTPUT a directory", pass, map[string]string{"GITHUB_OUTPUT": dir}, 2, "could not write the step outputs to GITHUB_OUTPUT", "", false},
+		{"GITHUB_OUTPUT lost on a failing gate", fail, map[string]string{"GITHUB_OUTPUT": dir}, 1, "could not write the step outputs", "", false},
+		// The runner drops a summary it cannot upload without failing the
+		// step; so does the gate.
+		{"GITHUB_STEP_SUMMARY unwritable", pass, map[string]string{"GITHUB_STEP_SUMMARY": filepath.Join(dir, "missing", "summary")}, 0, "", "could not write the job summary", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := runStep(t, with, tt.env)
+			s := runStep(t, tt.with, tt.env)
 			s.checkHygiene(t)
-			if s.exit != 2 {
-				t.Errorf("exit status = %d, want 2", s.exit)
+			if s.exit != tt.wantExit {
+				t.Errorf("exit status = %d, want %d", s.exit, tt.wantExit)
 			}
-			if got := strings.Join(s.annotations("error"), "\n"); !strings.Contains(got, tt.want) {
-				t.Errorf("errors = %q, want one containing %q", got, tt.want)
+			errs := strings.Join(s.annotations("error"), "\n")
+			if tt.wantError != "" && !strings.Contains(errs, tt.wantError) {
+				t.Errorf("errors = %q, want one containing %q", errs, tt.wantError)
+			}
+			if tt.wantWarning != "" && !strings.Contains(strings.Join(s.annotations("warning"), "\n"), tt.wantWarning) {
+				t.Errorf("warnings = %q, want one containing %q", s.annotations("warning"), tt.wantWarning)
+			}
+			if got := s.outputs["result"] != ""; got != tt.wantOutputs {
+				t.Errorf("outputs written: %v, want %v (%v)", got, tt.wantOutputs, s.outputs)
 			}
 		})
 	}

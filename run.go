@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"strconv"
@@ -206,8 +207,13 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	werr := g.write(r)
 	code := g.announce(r)
 	if werr != nil {
+		// A verdict that already fails the step keeps its status; a pass
+		// whose outputs are lost must not look like one.
 		g.ann.Error(werr.Error())
-		return &exitErr{exitUsage, werr}
+		if code == exitPass {
+			code = exitUsage
+		}
+		return &exitErr{code, werr}
 	}
 	if code == exitPass {
 		return nil
@@ -299,14 +305,16 @@ func stillRunning(res gate.Result) bool {
 	return false
 }
 
-// write leaves the job summary and the step outputs.
+// write leaves the job summary and the step outputs. A summary that cannot
+// be written is only a warning, as it is to the runner: the outputs and the
+// verdict still count. Outputs that cannot be written are an error.
 func (g *gatekeeper) write(r report.Result) error {
 	key := g.cfg.APIKey
 	if g.cfg.Summary {
 		md := ghio.Redact(report.Markdown([]report.Result{r}), key)
 		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
-				return fmt.Errorf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %w", path, err)
+				g.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
 			}
 		} else {
 			g.log.Print(md)
@@ -324,7 +332,11 @@ func (g *gatekeeper) write(r report.Result) error {
 		outs[i].Value = ghio.Redact(outs[i].Value, key)
 	}
 	if err := ghio.WriteOutputs(path, outs); err != nil {
-		return fmt.Errorf("could not write the step outputs to GITHUB_OUTPUT (%s): %w; the step must run as root (no USER in the image)", path, err)
+		err = fmt.Errorf("could not write the step outputs to GITHUB_OUTPUT (%s): %w", path, err)
+		if errors.Is(err, fs.ErrPermission) {
+			err = fmt.Errorf("%w; the image must run as root (no USER in the Dockerfile)", err)
+		}
+		return err
 	}
 	return nil
 }
