@@ -622,6 +622,8 @@ func TestFaultsThroughTheBinary(t *testing.T) {
 		{"a proxy's login page", sigmamindtest.Fault{Status: 200, ContentType: "text/html", Body: "<html>\n<h1>Sign in</h1>\n::error::pwned</html>"}, nil, 3,
 			`the response is text/html, not JSON (body: "<html> <h1>Sign in</h1> ::error::pwned</html>")`},
 		{"a hung connection", sigmamindtest.Fault{Hang: true}, map[string]string{"timeout": "1s"}, 3, "no complete answer within timeout 1s"},
+		// 4s shared by 2 tries gives each 2s: the hung one is cut and retried.
+		{"a hung connection, then an answer", sigmamindtest.Fault{Hang: true}, map[string]string{"timeout": "4s", "retries": "1"}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

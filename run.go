@@ -173,6 +173,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	}
 	client.UserAgent = "sigmagate/" + version + " (+https://github.com/sigmagate/sigmagate)"
 	client.MaxRetries = cfg.Retries
+	client.RequestTimeout = requestTimeout(cfg.Timeout, cfg.Retries)
 	client.Now = g.env.now
 	if g.env.sleep != nil {
 		client.Sleep = g.env.sleep
@@ -219,6 +220,13 @@ func (g *gatekeeper) run(ctx context.Context) error {
 		return nil
 	}
 	return &exitErr{code, fmt.Errorf("gate %s", r.Outcome())}
+}
+
+// requestTimeout shares the timeout among the tries, so that one hung
+// connection leaves time for the retries: 2m with 3 retries gives each
+// request 30s.
+func requestTimeout(timeout time.Duration, retries int) time.Duration {
+	return min(max(timeout/time.Duration(retries+1), time.Second), time.Minute)
 }
 
 // announce logs the verdict, annotates what broke, and returns the exit
