@@ -305,6 +305,7 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 		"api-key": testKey, "agent-id": "agent_x", "api-url": "http://api.example.com",
 		"batches": "0", "max-failure-rate": "10", "min-success-rate": "1.5", "min-attempts": "-1",
 		"timeout": "soon", "warn-only": "yes", "on-error": "ignore", "confidence": "1",
+		"retries": "11", "max-age": "a week",
 	}, nil)
 	s.checkHygiene(t)
 	if s.exit != 2 {
@@ -320,14 +321,18 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 		`input min-success-rate: "1.5" is above 1`,
 		`input min-attempts: "-1" is not a whole number of 0 or more`,
 		`input confidence: "1" is outside the accepted range`,
+		`input retries: "11" is not a whole number from 0 to 10`,
+		`input max-age: "a week" is not a duration`,
 	}
+	// The runner attaches 10 annotations; every problem is in the log.
 	got := s.annotations("error")
-	if len(got) != len(want) {
-		t.Errorf("got %d errors, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	if len(got) != 10 || !strings.HasPrefix(got[0], "11 inputs are invalid") {
+		t.Errorf("got %d error annotations, want 10, the first a count:\n%s", len(got), strings.Join(got, "\n"))
 	}
+	all := strings.Join(got, "\n") + "\n" + s.stderr
 	for _, w := range want {
-		if !strings.Contains(strings.Join(got, "\n"), w) {
-			t.Errorf("no error containing %q in:\n%s", w, strings.Join(got, "\n"))
+		if !strings.Contains(all, w) {
+			t.Errorf("no error containing %q in:\n%s", w, all)
 		}
 	}
 	if n := len(srv.Requests()); n != 0 {

@@ -145,7 +145,11 @@ func run(ctx context.Context, args []string, e env) (err error) {
 
 	cfg, err := config.Parse(raw)
 	if err != nil {
-		for _, e := range unjoin(err) {
+		errs := unjoin(err)
+		if len(errs) >= ghio.Annotations {
+			ann.Error(fmt.Sprintf("%d inputs are invalid; the first are annotated, and the log lists every one", len(errs)))
+		}
+		for _, e := range errs {
 			ann.Error(e.Error())
 		}
 		return &exitErr{exitUsage, err}

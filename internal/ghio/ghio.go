@@ -198,14 +198,10 @@ func (a *Annotator) Warning(msg string) { a.annotate(&a.warnings, "warning", msg
 
 func (a *Annotator) annotate(count *int, kind, msg string) {
 	*count++
-	switch {
-	case *count > Annotations+1:
-		return
-	case *count == Annotations+1:
-		msg = fmt.Sprintf("more %ss were left out: a step shows at most %d; see the job summary", kind, Annotations)
-	}
 	msg = shorten(msg, maxMessage)
-	if a.Action == nil {
+	// Past the runner's cap an annotation would be dropped silently; a
+	// plain log line keeps the message.
+	if a.Action == nil || *count > Annotations {
 		a.Log.Printf("%s: %s", kind, msg)
 		return
 	}
