@@ -466,7 +466,7 @@ func (j judge) minSuccessRate(limit Rate) Check {
 // neededPhrase tells how much more evidence would decide a rule.
 func neededPhrase(k int64, what, rate, limit, at string) string {
 	if k < 0 {
-		return fmt.Sprintf("no number of attempts can show %s %s %s: loosen the limit or lower confidence", rate, limit, at)
+		return fmt.Sprintf("no number of attempts can show %s %s %s: loosen the limit", rate, limit, at)
 	}
 	return fmt.Sprintf("%d more attempts with no %s would show %s %s %s", k, what, rate, limit, at)
 }

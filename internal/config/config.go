@@ -206,6 +206,16 @@ func Parse(r Raw) (Config, error) {
 			}
 		}
 	}
+	if c.Rules.Confidence > 0 {
+		// No number of attempts shows a rate of exactly 0 or 1 with
+		// confidence: such a gate would be inconclusive forever.
+		if l := c.Rules.MaxFailureRate; l != nil && l.Float64() == 0 {
+			p.add("max-failure-rate", "is 0, which no number of attempts can show with confidence: set a positive limit such as 5% to use confidence")
+		}
+		if l := c.Rules.MinSuccessRate; l != nil && l.Float64() == 1 {
+			p.add("min-success-rate", "is 100%, which no number of attempts can show with confidence: set a limit below 1 such as 95% to use confidence")
+		}
+	}
 	if r.MaxAge != "" {
 		c.Rules.MaxAge = p.duration("max-age", r.MaxAge, time.Minute)
 	}
