@@ -146,12 +146,19 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 		return nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
 			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
+	onPage := make(map[string]bool, len(page.Data))
 	for i := range page.Data {
 		b := &page.Data[i]
 		scrub(b, c.apiKey)
 		if err := Validate(b); err != nil {
 			return nil, err
 		}
+		// Across pages a batch can show up twice as new ones arrive; on
+		// one page, two copies cannot both be true.
+		if onPage[b.BatchID] {
+			return nil, &DataError{BatchID: b.BatchID, Problem: fmt.Sprintf("it appears twice on page %d", opts.Page)}
+		}
+		onPage[b.BatchID] = true
 	}
 	return &page, nil
 }

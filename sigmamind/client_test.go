@@ -359,6 +359,22 @@ func TestBatchRunsDuplicateIDs(t *testing.T) {
 	}
 }
 
+func TestListBatchRunsDuplicateOnOnePage(t *testing.T) {
+	srv := newServer(t)
+	// Two copies of batch_001 with different counts on one page of 4.
+	srv.AddBatchRuns(agent, runs(0, 3)...)
+	dup := run(1)
+	dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
+	dup.SuccessfulAttempts, dup.FailedAttempts = 0, dup.TotalAttempts
+	srv.AddBatchRuns(agent, dup)
+	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 4})
+	want := &sigmamind.DataError{BatchID: "batch_001", Problem: "it appears twice on page 0"}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("error mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestBatchRunsBrokenPagination(t *testing.T) {
 	tests := []struct {
 		name         string
