@@ -246,7 +246,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		{"still running, pass", with("api-url", running.URL, "on-inconclusive", "pass"), 0, map[string]string{"result": "inconclusive", "passed": "true"}, "", ""},
 		{"wrong key", with("api-key", "sk-wrong-key"), 3, noCounts("error"),
 			"401 Unauthorized: X-API-Key is missing or invalid. SigmaMind rejected the API key: check the api-key secret", ""},
-		{"wrong key, on-error warn", with("api-key", "sk-wrong-key", "on-error", "warn"), 0, noCounts("error"), "", "401 Unauthorized"},
+		{"wrong key, on-error warn", with("api-key", "sk-wrong-key", "on-error", "warn"), 3, noCounts("error"), "on-error: warn covers outages of the API, not a wrong key", ""},
 		{"unknown agent", with("agent-id", "agent_nobody"), 3, noCounts("error"), "check agent-id", ""},
 		{"unknown batch", with("batch-id", "batch_nope"), 3, noCounts("error"), "batch run batch_nope was not found among the 2 batch runs of agent agent_x", ""},
 	}
@@ -584,7 +584,9 @@ func TestFaultsNeverPass(t *testing.T) {
 		{"truncated JSON", []sigmamindtest.Fault{{Status: 200, Body: `{"data":[{"batchId":"b","totalAttempts":5`}}, nil, nil, 3, "error", "not valid JSON"},
 		{"negative counts", nil, []sigmamind.BatchRun{{BatchID: "batch_neg", SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4}}, nil, 3, "error", "negative attempt count"},
 		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
-		{"failure warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
+		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
+		{"a proxy's page warned", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
+		{"a refused key is not an outage", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "403 Forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -242,9 +242,12 @@ func (g *gatekeeper) announce(r report.Result) int {
 		if r.ErrHint != "" {
 			msg += ". " + r.ErrHint
 		}
-		if cfg.OnError == "warn" {
+		switch {
+		case cfg.OnError == "warn" && !misconfigured(r.Err):
 			g.ann.Warning(msg + " (on-error: warn, so this step passes)")
 			return exitPass
+		case cfg.OnError == "warn":
+			msg += " (on-error: warn covers outages of the API, not a wrong key, agent or batch)"
 		}
 		g.ann.Error(msg)
 		return exitError
@@ -411,6 +414,21 @@ func inputs(raw config.Raw) map[string]string {
 		}
 	}
 	return m
+}
+
+// misconfigured reports an error that re-running will not cure: the API
+// refused the key, the agent or the batch. on-error: warn rides out outages,
+// and must not let a typo in a workflow pass for ever.
+func misconfigured(err error) bool {
+	var api *sigmamind.APIError
+	var nf *batches.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		return true
+	case errors.As(err, &api):
+		return api.StatusCode >= 400 && api.StatusCode < 500 && !api.Retryable()
+	}
+	return false
 }
 
 // hint says what to do about an error reading the API.
