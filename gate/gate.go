@@ -574,22 +574,24 @@ func signedPoints(f float64) string {
 	return p
 }
 
-// Duration formats a duration for people: 90m, 26h, 3d4h.
+// Duration formats a duration for people, to the second, dropping zero
+// parts: 1d40m, 2h, 1d29s. Rounding would hide why an age 29 seconds over
+// its limit fails.
 func Duration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d < time.Minute {
-		return "under 1m"
+	d = d.Truncate(time.Second)
+	if d <= 0 {
+		return "0s"
 	}
-	days, hours, mins := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute)
+	parts := []struct {
+		unit time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
 	var b strings.Builder
-	if days > 0 {
-		fmt.Fprintf(&b, "%dd", days)
-	}
-	if hours > 0 {
-		fmt.Fprintf(&b, "%dh", hours)
-	}
-	if mins > 0 && days == 0 {
-		fmt.Fprintf(&b, "%dm", mins)
+	for _, p := range parts {
+		if n := d / p.unit; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, p.name)
+			d -= n * p.unit
+		}
 	}
 	return b.String()
 }

@@ -240,3 +240,18 @@ func TestEvaluateRegressionWithConfidence(t *testing.T) {
 		t.Errorf("rise of 20 points at a limit of 20: %q, want pass (not significant)", v)
 	}
 }
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{0, "0s"}, {-time.Hour, "0s"}, {59 * time.Second, "59s"}, {90 * time.Minute, "1h30m"},
+		{24*time.Hour + 40*time.Minute, "1d40m"}, {24*time.Hour + 29*time.Second + time.Millisecond, "1d29s"}, {7 * 24 * time.Hour, "7d"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.in); got != tt.want {
+			t.Errorf("Duration(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
