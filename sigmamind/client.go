@@ -278,7 +278,9 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) ([]b
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = q.Encode()
 	for attempt := 1; ; attempt++ {
-		body, err := c.try(ctx, u, path, attempt)
+		// Errors name the path as requested, base path included: a 404
+		// from a wrong api-url must not read as an unknown agent.
+		body, err := c.try(ctx, u, "/"+strings.TrimLeft(u.Path, "/"), attempt)
 		if err == nil {
 			return body, c.decode(path, body, v)
 		}

@@ -1349,3 +1349,16 @@ func TestRedirectKeepsKey(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorsNameThePathAsRequested(t *testing.T) {
+	srv := newServer(t)
+	srv.AddBatchRuns(agent, runs(0, 1)...)
+	// A base URL that already ends in /v1: the 404 must show the doubled
+	// path, not read as an unknown agent.
+	c, _ := newClient(t, srv.URL+"/v1", sigmamindtest.DefaultAPIKey)
+	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 1})
+	var apiErr *sigmamind.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Path != "/v1/v1/batch-runs" {
+		t.Errorf("error = %v, want a 404 naming /v1/v1/batch-runs", err)
+	}
+}

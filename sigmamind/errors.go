@@ -53,6 +53,10 @@ func (e *APIError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
+	if e.RetryAfter > 0 {
+		// Says why the client gave up on a rate limit longer than its time.
+		fmt.Fprintf(&b, " (the API asked to retry after %v)", e.RetryAfter.Round(time.Second))
+	}
 	return b.String()
 }
 
