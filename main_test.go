@@ -245,9 +245,9 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 			"", "still running"},
 		{"still running, pass", with("api-url", running.URL, "on-inconclusive", "pass"), 0, map[string]string{"result": "inconclusive", "passed": "true"}, "", ""},
 		{"wrong key", with("api-key", "sk-wrong-key"), 3, noCounts("error"),
-			"401 Unauthorized: X-API-Key is missing or invalid. SigmaMind rejected the API key: check the api-key secret", ""},
+			"401 Unauthorized: X-API-Key is missing or invalid; SigmaMind rejected the API key: check the api-key secret", ""},
 		{"wrong key, on-error warn", with("api-key", "sk-wrong-key", "on-error", "warn"), 3, noCounts("error"), "on-error: warn covers outages of the API, not a wrong key", ""},
-		{"unknown agent", with("agent-id", "agent_nobody"), 3, noCounts("error"), "check agent-id", ""},
+		{"unknown agent", with("agent-id", "agent_nobody"), 3, noCounts("error"), "404 Not Found: Agent not found: agent_nobody; check agent-id", ""},
 		{"unknown batch", with("batch-id", "batch_nope"), 3, noCounts("error"), "batch run batch_nope was not found among the 2 batch runs of agent agent_x", ""},
 	}
 	for _, tt := range tests {

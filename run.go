@@ -240,7 +240,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 	if r.Err != nil {
 		msg := r.Err.Error()
 		if r.ErrHint != "" {
-			msg += ". " + r.ErrHint
+			msg += "; " + r.ErrHint
 		}
 		switch {
 		case cfg.OnError == "warn" && !misconfigured(r.Err):
@@ -445,13 +445,15 @@ func hint(err error, cfg config.Config) string {
 		case code == http.StatusForbidden:
 			return "the API key may not read this agent: check that api-key belongs to the workspace of agent-id"
 		case code == http.StatusNotFound:
-			return "SigmaMind does not know agent " + cfg.AgentID + ": check agent-id against the agent's page in SigmaMind"
+			return "check agent-id against the agent's page in SigmaMind, and that api-url is the API's base URL (" + sigmamind.DefaultBaseURL + ", without /v1)"
 		case code == http.StatusBadRequest:
 			return "SigmaMind rejected the request: check agent-id"
 		case code == http.StatusTooManyRequests:
 			return "SigmaMind is limiting the rate of requests: re-run later, or raise retries and timeout"
-		case code >= 500:
+		case code >= 500 && api.Retryable():
 			return "SigmaMind failed to answer: re-run the job later; raising retries rides out short outages"
+		case code >= 500:
+			return "SigmaMind failed to answer: re-run the job later"
 		}
 	case errors.As(err, &data):
 		return "the gate does not judge numbers that cannot be true; re-run later, and report it to SigmaMind if it persists"
