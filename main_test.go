@@ -436,7 +436,9 @@ func TestActionHostileText(t *testing.T) {
 	}
 	var runs []sigmamind.BatchRun
 	for i, h := range hostile {
-		r := run5(fmt.Sprintf("batch_%d%s", i, h), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
+		// Ids with control characters are refused as impossible data
+		// (TestFaultsNeverPass); everything else hostile goes in.
+		r := run5(fmt.Sprintf("batch_%d%s", i, strings.ReplaceAll(h, "\n", " ")), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
 		r.Agent.Name = h
 		r.TestCases[0].Label, r.TestCases[0].UserPrompt, r.TestCases[0].SuccessCriteria, r.TestCases[0].LLMModel = h, h, h, h
 		runs = append(runs, r)
@@ -457,7 +459,7 @@ func TestActionHostileText(t *testing.T) {
 	checkTables(t, s.summary)
 
 	// Waiting prints progress lines that start with batch ids.
-	waiting := newFake(t, sigmamind.BatchRun{BatchID: "::error::pwned\n##[set-output name=result]pass", CreatedDate: testNow,
+	waiting := newFake(t, sigmamind.BatchRun{BatchID: "::error::pwned ##[set-output name=result]pass", CreatedDate: testNow,
 		TotalAttempts: 1, SuccessfulAttempts: 1, TestCases: []sigmamind.TestCase{{TestCaseID: "tc", Attempt: 5}}})
 	s, _ = runInProcess(t, map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": waiting.URL, "wait": "10m"})
 	s.checkHygiene(t)
@@ -584,6 +586,7 @@ func TestFaultsNeverPass(t *testing.T) {
 		{"truncated JSON", []sigmamindtest.Fault{{Status: 200, Body: `{"data":[{"batchId":"b","totalAttempts":5`}}, nil, nil, 3, "error", "not valid JSON"},
 		{"negative counts", nil, []sigmamind.BatchRun{{BatchID: "batch_neg", SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4}}, nil, 3, "error", "negative attempt count"},
 		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
+		{"a line break in an id", nil, []sigmamind.BatchRun{{BatchID: "batch_x\n::error::pwned", SuccessfulAttempts: 5, TotalAttempts: 5}}, nil, 3, "error", "batchId contains a control character"},
 		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
 		{"a proxy's page warned", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
 		{"a refused key is not an outage", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "403 Forbidden"},

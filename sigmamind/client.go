@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // DefaultBaseURL is SigmaMind's public API.
@@ -220,6 +221,10 @@ func Validate(b *BatchRun) error {
 	switch {
 	case b.BatchID == "":
 		return bad("batchId is empty")
+	case strings.ContainsFunc(b.BatchID, unicode.IsControl):
+		// Ids are opaque, but a line break in one is no id: it would only
+		// split log lines and report rows.
+		return bad("batchId contains a control character")
 	case len(b.BatchID) > MaxIDLength:
 		// Ids travel in step outputs, which a job shares 1 MB of.
 		return &DataError{BatchID: b.BatchID[:32] + "…", Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}

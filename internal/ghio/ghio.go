@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
@@ -103,7 +104,7 @@ func Redact(s, secret string) string {
 // start of a stream the bytes FE FF or FF FE would make the runner decode
 // everything after them as UTF-16.
 func Neutralize(line string) string {
-	line = strings.ToValidUTF8(line, "\uFFFD")
+	line = stripControls(strings.ToValidUTF8(line, "\uFFFD"))
 	line = strings.ReplaceAll(line, "##[", `##\[`)
 	if !strings.ContainsAny(line, "\r\n") {
 		return neutralizeStart(line)
@@ -119,6 +120,22 @@ func Neutralize(line string) string {
 		b.WriteByte(line[i])
 		line = line[i+1:]
 	}
+}
+
+// stripControls replaces control characters other than tab and line breaks
+// with U+FFFD: GitHub's log viewer interprets ANSI escape sequences, which
+// could hide or recolour the gate's own lines.
+func stripControls(s string) string {
+	ctl := func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }
+	if !strings.ContainsFunc(s, ctl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if ctl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // neutralizeStart breaks a leading "::" in a line without line breaks.
@@ -198,7 +215,7 @@ func (a *Annotator) Warning(msg string) { a.annotate(&a.warnings, "warning", msg
 
 func (a *Annotator) annotate(count *int, kind, msg string) {
 	*count++
-	msg = shorten(msg, maxMessage)
+	msg = shorten(stripControls(strings.ToValidUTF8(msg, "\uFFFD")), maxMessage)
 	// Past the runner's cap an annotation would be dropped silently; a
 	// plain log line keeps the message.
 	if a.Action == nil || *count > Annotations {

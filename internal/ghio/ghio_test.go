@@ -30,7 +30,11 @@ func TestNeutralize(t *testing.T) {
 		{name: "tab", in: "\t::warning::x", want: "\t\\::warning::x"},
 		{name: "NBSP", in: "\u00A0::add-mask::x", want: "\u00A0\\::add-mask::x"},
 		{name: "U+3000", in: "\u3000::stop-commands::t", want: "\u3000\\::stop-commands::t"},
-		{name: "mixed .NET white space", in: " \u2003\u205F\v\f\u0085::error::x", want: " \u2003\u205F\v\f\u0085\\::error::x"},
+		{name: "mixed .NET white space", in: " \u2003\u205F\u3000::error::x", want: " \u2003\u205F\u3000\\::error::x"},
+		// Control characters become U+FFFD, which is not white space to the
+		// runner either: the line no longer starts with "::".
+		{name: "control white space", in: " \v\f\u0085::error::x", want: " \uFFFD\uFFFD\uFFFD::error::x"},
+		{name: "ANSI escape", in: "ok \x1b[8mhidden\x1b[0m", want: "ok \uFFFD[8mhidden\uFFFD[0m"},
 		{name: "byte order mark", in: "\uFEFF::error::x", want: "\uFEFF\\::error::x"},
 		{name: "## mid-line", in: "label ##[error]bar", want: `label ##\[error]bar`},
 		{name: "## at start", in: "##[set-output name=result]pass", want: `##\[set-output name=result]pass`},
@@ -42,7 +46,7 @@ func TestNeutralize(t *testing.T) {
 		{name: "zero-width space is not white space", in: "\u200B::error::x", want: "\u200B::error::x"},
 		{name: "carriage return inside", in: "ok\r::set-output name=x::y", want: "ok\r\\::set-output name=x::y"},
 		{name: "newline inside", in: "ok\n  ::error::y\r\n##[z]", want: "ok\n  \\::error::y\r\n##\\[z]"},
-		{name: "UTF-16 byte order mark bytes", in: "\xFF\xFE:\x00:\x00", want: "\uFFFD:\x00:\x00"},
+		{name: "UTF-16 byte order mark bytes", in: "\xFF\xFE:\x00:\x00", want: "\uFFFD:\uFFFD:\uFFFD"},
 		{name: "invalid UTF-8", in: "a\xC0b", want: "a\uFFFDb"},
 	}
 	for _, tt := range tests {
