@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -653,5 +654,23 @@ func TestFaultsThroughTheBinary(t *testing.T) {
 				checkAnnotation(t, s.annotations("error"), tt.wantError)
 			}
 		})
+	}
+}
+
+func TestFraction(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {0.2, "0.2"}, {1.0 / 30, "0.0333"}, {1, "1"}, {1.0 / 20000, "0.0001"}, {1.0 / 3e6, "0.0001"}, {1 - 1.0/3e6, "0.9999"},
+		{math.NaN(), ""},
+	}
+	for _, tt := range tests {
+		if got := fraction(tt.in, nil); got != tt.want {
+			t.Errorf("fraction(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := fraction(0.5, errors.New("api down")); got != "" {
+		t.Errorf("fraction with an error = %q, want empty", got)
 	}
 }

@@ -384,12 +384,21 @@ func outputs(r report.Result, cfg config.Config) []ghio.Output {
 	}
 }
 
-// fraction writes a rate with at most 4 decimals: "0.2", "0.0333".
+// fraction writes a rate with at most 4 decimals: "0.2", "0.0333". A rate
+// that is not 0 never reads 0, nor one below 1 as 1: a script comparing the
+// output with 0 must not see a failing run as clean.
 func fraction(f float64, err error) string {
 	if err != nil || math.IsNaN(f) {
 		return ""
 	}
-	return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
+	r := math.Round(f*1e4) / 1e4
+	switch {
+	case f > 0 && r == 0:
+		r = 0.0001
+	case f < 1 && r == 1:
+		r = 0.9999
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 func jsonStrings(ss []string) string {
