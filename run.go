@@ -188,6 +188,9 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	defer cancel()
 
 	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline}
+	if cfg.Summary {
+		req.Trend = report.TrendRows
+	}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
 		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.now, Progress: g.log.Print,
@@ -198,7 +201,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	if err != nil {
 		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, err), hint(err, cfg)
 	} else {
-		r.Gated, r.Baseline = sel.Gated, sel.Baseline
+		r.Gated, r.Baseline, r.Earlier = sel.Gated, sel.Baseline, sel.Earlier
 		if len(sel.Gated) > 0 && sel.Gated[0].Agent != nil {
 			r.AgentName = sel.Gated[0].Agent.Name
 		}

@@ -20,6 +20,9 @@ type Result struct {
 	Gate     gate.Result
 	Gated    []sigmamind.BatchRun // newest first
 	Baseline []sigmamind.BatchRun // the next older ones, newest first
+	// Earlier are older batch runs that are neither gated nor baseline,
+	// shown only for the trend.
+	Earlier []sigmamind.BatchRun
 	// Inputs are the settings that shaped the result, by input name. They
 	// must not hold the API key.
 	Inputs map[string]string
@@ -201,9 +204,9 @@ func actual(ch gate.Check) string {
 // confidence writes a confidence level as the gate's reasons do, 95% or
 // 99.999%, without rounding 99.999% up to 100% or showing float noise.
 
-// trendRows is how many batch runs the table shows: the newest gated and
-// baseline ones, enough to see a trend.
-const trendRows = 10
+// TrendRows is how many batch runs the table shows, newest first: enough to
+// see a trend.
+const TrendRows = 10
 
 func batchTable(b *strings.Builder, r Result) {
 	type row struct {
@@ -211,38 +214,42 @@ func batchTable(b *strings.Builder, r Result) {
 		run  *sigmamind.BatchRun
 	}
 	var rows []row
-	for i := range r.Gated {
-		rows = append(rows, row{"gated", &r.Gated[i]})
-	}
-	for i := range r.Baseline {
-		rows = append(rows, row{"baseline", &r.Baseline[i]})
+	for _, part := range []struct {
+		role string
+		runs []sigmamind.BatchRun
+	}{{"gated", r.Gated}, {"baseline", r.Baseline}, {"earlier", r.Earlier}} {
+		for i := range part.runs {
+			rows = append(rows, row{part.role, &part.runs[i]})
+		}
 	}
 	if len(rows) == 0 {
 		return
 	}
-	// The rate and its bar come right after the id, and the table keeps to
-	// the page's width: a wider one scrolls sideways on GitHub, and the
-	// trend must not be what scrolls away. Successful attempts are the
-	// total less the others.
-	b.WriteString("| Batch run | Role | Failure rate | Trend | Failed | Undecided | Total | Created (UTC) |\n|:--|:--|--:|:--|--:|--:|--:|:--|\n")
+	// The rate and its bar come right after the id, so that the trend reads
+	// first and stays in view when a narrow page scrolls the table.
+	b.WriteString("| Batch run | Role | Failure rate | Trend | Passed | Failed | Undecided | Total | Created (UTC) |\n|:--|:--|--:|:--|--:|--:|--:|--:|:--|\n")
 	for i, rw := range rows {
-		if i == trendRows {
-			fmt.Fprintf(b, "| _%s not shown_ | | | | | | | |\n", plural(len(rows)-trendRows, "older batch run", "older batch runs"))
+		if i == TrendRows {
+			fmt.Fprintf(b, "| _%s not shown_ | | | | | | | | |\n", plural(len(rows)-TrendRows, "older batch run", "older batch runs"))
 			break
 		}
 		run := rw.run
 		undecided := max(run.TotalAttempts-run.SuccessfulAttempts-run.FailedAttempts, 0)
+		judged := run.TotalAttempts
 		total := num(run.TotalAttempts)
 		if exp := run.ExpectedAttempts(); exp > run.TotalAttempts {
+			// Still running: an attempt not judged yet is not undecided, and
+			// the rate is of the attempts judged so far, as the gate has it.
+			undecided, judged = 0, run.SuccessfulAttempts+run.FailedAttempts
 			total += fmt.Sprintf(" of %s ⏳", num(exp))
 		}
 		rate, bar := "n/a", ""
-		if run.TotalAttempts > 0 {
-			f := float64(run.FailedAttempts+undecided) / float64(run.TotalAttempts)
+		if judged > 0 {
+			f := float64(run.FailedAttempts+undecided) / float64(judged)
 			rate, bar = gate.Percent(f), "`"+Bar(f)+"`"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.SuccessfulAttempts), num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate, rows[0].run.CreatedDate.UTC().Year()))
 	}
 	b.WriteByte('\n')
 }
@@ -271,11 +278,16 @@ func Bar(f float64) string {
 	return b.String()
 }
 
-func created(t time.Time) string {
+func created(t time.Time, year int) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	// Short, to keep the table on the page: the year shows only when it is
+	// not the newest batch run's.
+	if t.UTC().Year() != year {
+		return t.UTC().Format("Jan 2 2006 15:04")
+	}
+	return t.UTC().Format("Jan 2 15:04")
 }
 
 // testCases are the distinct test cases of the gated batch runs.

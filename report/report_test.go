@@ -157,9 +157,9 @@ func goldenCases() []goldenCase {
 		Body: sigmamind.ErrorBody{Message: "no agent `x` | <script>alert(1)</script>\n::error::pwned ##[set-output name=result]pass"}}
 
 	return []goldenCase{
-		{"passing", judged("agent_demo_pass", pass[:3], nil, 3,
+		{"passing", withEarlier(judged("agent_demo_pass", pass[:3], nil, 3,
 			gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 30, MaxAge: 24 * time.Hour},
-			inputs("agent_demo_pass", "batches", "3", "max-failure-rate", "5%", "min-attempts", "30", "max-age", "24h"))},
+			inputs("agent_demo_pass", "batches", "3", "max-failure-rate", "5%", "min-attempts", "30", "max-age", "24h")), pass[3:10])},
 		{"failing", judged("agent_demo_fail", fail[:1], nil, 1,
 			gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 			inputs("agent_demo_fail", "max-failure-rate", "10%"))},
@@ -242,7 +242,7 @@ func golden(t *testing.T, name, got string) {
 // hold".
 func TestGoldenContent(t *testing.T) {
 	want := map[string][]string{
-		"passing":      {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases"},
+		"passing":      {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases", "| earlier |"},
 		"failing":      {"## ❌ Failed:", "- **max-failure-rate:** failure rate 16.7% is above the limit 10.0% (4 failed and 1 undecided of 30 attempts", "❌ fail"},
 		"undecided":    {"and 6 undecided (errored; counted as failed)", "| 5 |"},
 		"inconclusive": {"## ⚠️ Inconclusive:", "95% bounds 0.0%–45.1%", "more attempts with no failures would show a failure rate ≤ 10.0% at 95% confidence", "⚠️ inconclusive"},
@@ -265,4 +265,10 @@ func TestGoldenContent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withEarlier adds the batch runs listed for the trend only.
+func withEarlier(r Result, earlier []sigmamind.BatchRun) Result {
+	r.Earlier = earlier
+	return r
 }

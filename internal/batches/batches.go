@@ -27,12 +27,16 @@ type Request struct {
 	Count int
 	// Baseline is how many older batch runs to compare with.
 	Baseline int
+	// Trend, when more than Count+Baseline, lists older batch runs too, up
+	// to this many in all, for the summary's trend.
+	Trend int
 }
 
 // Selection is the batch runs chosen, each list newest first.
 type Selection struct {
 	Gated    []sigmamind.BatchRun
 	Baseline []sigmamind.BatchRun
+	Earlier  []sigmamind.BatchRun // older ones listed for the trend only
 }
 
 // NotFoundError is a batch-id that is not among the agent's batch runs.
@@ -51,10 +55,11 @@ const searchPageSize = 25
 
 // Select lists only as many batch runs as the request needs.
 func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
-	need := req.Count + req.Baseline
-	if need <= 0 {
+	judged := req.Count + req.Baseline
+	if judged <= 0 {
 		return Selection{}, nil
 	}
+	need := max(judged, req.Trend)
 	size := min(need, sigmamind.MaxPageSize)
 	if req.BatchID != "" {
 		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
@@ -73,12 +78,15 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 			}
 			found = true
 		}
-		if len(sel.Gated) < req.Count {
+		switch {
+		case len(sel.Gated) < req.Count:
 			sel.Gated = append(sel.Gated, *b)
-		} else {
+		case len(sel.Baseline) < req.Baseline:
 			sel.Baseline = append(sel.Baseline, *b)
+		default:
+			sel.Earlier = append(sel.Earlier, *b)
 		}
-		if len(sel.Gated)+len(sel.Baseline) == need {
+		if len(sel.Gated)+len(sel.Baseline)+len(sel.Earlier) == need {
 			break
 		}
 	}

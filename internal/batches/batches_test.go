@@ -83,6 +83,7 @@ func TestSelect(t *testing.T) {
 		req          batches.Request
 		wantGated    []string
 		wantBaseline []string
+		wantEarlier  []string
 		wantNotFound *batches.NotFoundError
 		wantSizes    []string // the size parameter of each request
 	}{
@@ -112,6 +113,12 @@ func TestSelect(t *testing.T) {
 			wantGated: names(10, 110), wantBaseline: names(110, 140), wantSizes: []string{"100", "100"}},
 		{name: "batch id is the oldest", batches: 30, req: batches.Request{Count: 2, Baseline: 2, BatchID: "batch_029"},
 			wantGated: names(29, 30), wantSizes: []string{"25", "25"}},
+		{name: "a trend of ten", batches: 12, req: batches.Request{Count: 1, Trend: 10},
+			wantGated: names(0, 1), wantEarlier: names(1, 10), wantSizes: []string{"10"}},
+		{name: "a trend shorter than the selection", batches: 12, req: batches.Request{Count: 3, Baseline: 8, Trend: 10},
+			wantGated: names(0, 3), wantBaseline: names(3, 11), wantSizes: []string{"11"}},
+		{name: "a trend from a batch id", batches: 40, req: batches.Request{Count: 1, Baseline: 1, BatchID: "batch_035", Trend: 10},
+			wantGated: names(35, 36), wantBaseline: names(36, 37), wantEarlier: names(37, 40), wantSizes: []string{"25", "25"}},
 		{name: "batch id not found", batches: 30, req: batches.Request{Count: 1, BatchID: "batch_999"},
 			wantNotFound: &batches.NotFoundError{AgentID: agent, BatchID: "batch_999", Scanned: 30},
 			wantSizes:    []string{"25", "25"}},
@@ -149,6 +156,9 @@ func TestSelect(t *testing.T) {
 				}
 				if diff := cmp.Diff(tt.wantBaseline, ids(sel.Baseline)); diff != "" {
 					t.Errorf("baseline mismatch (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantEarlier, ids(sel.Earlier)); diff != "" {
+					t.Errorf("earlier mismatch (-want +got):\n%s", diff)
 				}
 			}
 			var sizes, pages []string
