@@ -8,4 +8,4 @@ require (
 	gonum.org/v1/gonum v0.17.0
 )
 
-require github.com/sethvargo/go-githubactions v1.3.1 // indirect
+require github.com/sethvargo/go-githubactions v1.3.1
