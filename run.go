@@ -236,8 +236,8 @@ func requestTimeout(timeout time.Duration, retries int) time.Duration {
 	return min(max(timeout/time.Duration(retries+1), time.Second), time.Minute)
 }
 
-// announce logs the verdict, annotates what broke, and returns the exit
-// status the verdict calls for.
+// announce logs the verdict, annotates why the gate did not pass, and
+// returns the exit status the verdict calls for.
 func (g *gatekeeper) announce(r report.Result) int {
 	cfg := g.cfg
 	if r.Err != nil {
@@ -250,7 +250,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 			g.ann.Warning(msg + " (on-error: warn, so this step passes)")
 			return exitPass
 		case cfg.OnError == "warn":
-			msg += " (on-error: warn covers outages of the API, not a wrong key, agent or batch)"
+			msg += " (on-error: warn covers outages of the API; re-running will not cure this)"
 		}
 		g.ann.Error(msg)
 		return exitError
@@ -260,48 +260,31 @@ func (g *gatekeeper) announce(r report.Result) int {
 	if r.AgentName != "" {
 		name = fmt.Sprintf("%s (%s)", r.AgentName, cfg.AgentID)
 	}
-	c := res.Counts
-	g.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
-	// What the verdict does to the step: fail it, or only warn.
-	code, warn := exitPass, cfg.WarnOnly
-	switch res.Verdict {
-	case gate.Fail:
-		code = exitFail
-	case gate.Inconclusive:
-		switch cfg.OnInconclusive {
-		case "fail":
-			code = exitFail
-		case "warn":
-			warn = true
-		case "pass":
-			g.log.Print("sigmagate: the verdict is inconclusive; on-inconclusive: pass lets the step pass")
-			return exitPass
-		}
-	default:
+	if c := res.Counts; c.Batches > 0 {
+		g.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
+	} else {
+		g.log.Printf("sigmagate: %s: %s: no batch runs", name, res.Verdict)
+	}
+
+	// What the verdict does to the step, and why.
+	var code int
+	var warn bool
+	var why string
+	switch {
+	case res.Verdict == gate.Pass:
 		return exitPass
+	case res.Verdict == gate.Inconclusive && cfg.OnInconclusive == "pass":
+		g.log.Print("sigmagate: the verdict is inconclusive; on-inconclusive: pass lets the step pass")
+		return exitPass
+	case cfg.WarnOnly:
+		warn, why = true, " (warn-only, so this step passes)"
+	case res.Verdict == gate.Inconclusive && cfg.OnInconclusive == "warn":
+		warn, why = true, " (on-inconclusive: warn, so this step passes)"
+	default:
+		code = exitFail
 	}
-	suffix := ""
-	if warn {
-		code = exitPass
-		suffix = " (warn-only, so this step passes)"
-		if !cfg.WarnOnly {
-			suffix = " (on-inconclusive: warn, so this step passes)"
-		}
-	}
-	broken := res.Broken()
-	if stillRunning(res) {
-		// Rules waiting for the same running batches add nothing to the one
-		// line that says they are running; the summary lists them.
-		var kept []gate.Check
-		for _, c := range broken {
-			if c.Verdict == gate.Fail || c.Rule == "finished" {
-				kept = append(kept, c)
-			}
-		}
-		broken = kept
-	}
-	for _, c := range broken {
-		msg := c.Reason + suffix
+	for _, c := range res.Broken() {
+		msg := c.Reason + why
 		if c.Verdict == gate.Inconclusive {
 			msg = "inconclusive: " + msg
 		}
@@ -312,15 +295,6 @@ func (g *gatekeeper) announce(r report.Result) int {
 		}
 	}
 	return code
-}
-
-func stillRunning(res gate.Result) bool {
-	for _, c := range res.Checks {
-		if c.Rule == "finished" && c.Verdict == gate.Inconclusive {
-			return true
-		}
-	}
-	return false
 }
 
 // write leaves the job summary and the step outputs. A summary that cannot

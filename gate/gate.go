@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -180,12 +181,15 @@ type Result struct {
 }
 
 // Broken returns the checks that failed, then those that were inconclusive:
-// the reasons the gate did not pass.
+// the reasons the gate did not pass. While batch runs are still running, the
+// rules that are only provisional are left out: the one reason is that the
+// batches are running.
 func (r Result) Broken() []Check {
+	running := r.Running()
 	var out []Check
 	for _, v := range []Verdict{Fail, Inconclusive} {
 		for _, c := range r.Checks {
-			if c.Verdict == v {
+			if c.Verdict == v && (!running || v == Fail || c.Rule == RuleFinished) {
 				out = append(out, c)
 			}
 		}
@@ -193,93 +197,62 @@ func (r Result) Broken() []Check {
 	return out
 }
 
+// Rule names of checks that are not limits set by an input.
+const (
+	RuleBatches  = "batches"  // the agent has batch runs to judge
+	RuleFinished = "finished" // the gated batch runs executed all their attempts
+)
+
 // Evaluate judges the input. The verdict is the worst of the rules' verdicts.
 //
-// While a gated batch run is still running, its attempts that ran but were
-// not judged yet are neither failures nor successes: the rules are judged on
-// the attempts judged so far, and a rule's verdict stands only when the
-// attempts still to come cannot change it: when it holds both if they all
-// succeed and if they all fail. Otherwise it is inconclusive. Since the
-// finished rule is inconclusive meanwhile, a running batch can make the gate
-// fail (already certain) or be inconclusive, never pass.
+// While a gated batch run is still running, the verdict is inconclusive: the
+// rules are judged on the attempts so far and shown, but only as provisional.
+// The age of a batch is the one thing waiting cannot change, so max-age still
+// decides.
 func Evaluate(in Input) Result {
 	if len(in.Gated) == 0 {
 		return Result{Verdict: Fail, Checks: []Check{{
-			Rule: "batches", Verdict: Fail, Limit: 1, Actual: ptr(0.0), Unit: "batches",
+			Rule: RuleBatches, Verdict: Fail, Limit: 1, Actual: ptr(0.0), Unit: "batches",
 			LimitText: "≥ 1", ActualText: "0",
 			Reason: fmt.Sprintf("no batch runs were found for %s: run a simulation batch of the agent in SigmaMind, then re-run the gate", short(in.AgentID)),
 		}}}
 	}
-	in.Baseline = mapRunning(in.Baseline, judgedSoFar)
-	if !running(in.Gated) {
-		return evaluate(in)
+	// A running baseline batch counts its judged attempts only: one not
+	// judged yet is no failure of the baseline, and counting it as one
+	// would hide a regression.
+	in.Baseline = slices.Clone(in.Baseline)
+	for i, b := range in.Baseline {
+		if b.Pending() > 0 {
+			in.Baseline[i].Total = b.Successful + b.Failed
+		}
 	}
-	r := evaluate(with(in, judgedSoFar))
-	best, worst := evaluate(with(in, allSucceed)), evaluate(with(in, allFail))
-	toRun := r.Counts.Pending
+	r := evaluate(in)
+	if !r.Running() {
+		return r
+	}
 	for i := range r.Checks {
-		c, b, w := &r.Checks[i], best.Checks[i], worst.Checks[i]
+		c := &r.Checks[i]
 		switch {
-		case c.Rule == "finished" || c.Verdict == Skipped:
-		case b.Verdict == Fail: // fails even in the best case
-			c.Verdict = Fail
-			c.Reason = fmt.Sprintf("%s, even if the %d attempts still to run all succeed", b.Reason, toRun)
-		case w.Verdict == Pass: // passes even in the worst case
-			c.Verdict = Pass
-			c.Reason = fmt.Sprintf("%s; this holds even if the %d attempts still to run all fail", c.Reason, toRun)
+		case c.Rule == RuleFinished || c.Rule == "max-age" || c.Verdict == Skipped:
+		case c.Verdict == Inconclusive:
+			c.Reason += "; and the batch runs are still running"
 		default:
+			c.Reason = fmt.Sprintf("provisionally %s: %s, but the batch runs are still running", c.Verdict, c.Reason)
 			c.Verdict = Inconclusive
-			c.Reason = fmt.Sprintf("%s; not final: %d attempts are still to run", c.Reason, toRun)
 		}
 	}
 	r.Verdict = worstVerdict(r.Checks)
 	return r
 }
 
-// running reports whether any batch has configured attempts not executed.
-func running(batches []Batch) bool {
-	for _, b := range batches {
-		if b.Pending() > 0 {
+// Running reports whether a gated batch run is still running.
+func (r Result) Running() bool {
+	for _, c := range r.Checks {
+		if c.Rule == RuleFinished && c.Verdict == Inconclusive {
 			return true
 		}
 	}
 	return false
-}
-
-// with returns in with f applied to its running gated batches.
-func with(in Input, f func(Batch) Batch) Input {
-	in.Gated = mapRunning(in.Gated, f)
-	return in
-}
-
-func mapRunning(batches []Batch, f func(Batch) Batch) []Batch {
-	out := make([]Batch, len(batches))
-	for i, b := range batches {
-		if b.Pending() > 0 {
-			b = f(b)
-		}
-		out[i] = b
-	}
-	return out
-}
-
-// judgedSoFar keeps only the judged attempts of a running batch: one that ran
-// but was not judged yet may still be.
-func judgedSoFar(b Batch) Batch {
-	b.Total = b.Successful + b.Failed
-	return b
-}
-
-// allSucceed completes a running batch in the best way.
-func allSucceed(b Batch) Batch {
-	b.Successful, b.Total = b.Expected-b.Failed, b.Expected
-	return b
-}
-
-// allFail completes a running batch in the worst way.
-func allFail(b Batch) Batch {
-	b.Failed, b.Total = b.Expected-b.Successful, b.Expected
-	return b
 }
 
 func evaluate(in Input) Result {
@@ -335,7 +308,7 @@ func (j judge) conf() (float64, bool) {
 }
 
 func (j judge) finished() Check {
-	ch := Check{Rule: "finished", Unit: "attempts", Limit: float64(j.c.Expected), Actual: ptr(float64(j.c.Total)),
+	ch := Check{Rule: RuleFinished, Unit: "attempts", Limit: float64(j.c.Expected), Actual: ptr(float64(j.c.Total)),
 		LimitText: "all attempts", ActualText: fmt.Sprintf("%d of %d", j.c.Total, j.c.Expected)}
 	if j.c.Expected == 0 {
 		ch.Verdict, ch.ActualText = Skipped, "unknown"
@@ -345,7 +318,7 @@ func (j judge) finished() Check {
 	var running []string
 	for _, b := range j.in.Gated {
 		if b.Pending() > 0 {
-			running = append(running, fmt.Sprintf("%s has %d of %d attempts judged", short(b.ID), b.Total, b.Expected))
+			running = append(running, fmt.Sprintf("%s has executed %d of %d attempts", short(b.ID), b.Total, b.Expected))
 		}
 	}
 	if len(running) == 0 {

@@ -111,7 +111,7 @@ func TestEvaluatePoolsBatches(t *testing.T) {
 
 func TestEvaluateRunningBatches(t *testing.T) {
 	running := func(s, f, total, expected int64) Batch {
-		return Batch{ID: "batch_r", Created: now, Successful: s, Failed: f, Total: total, Expected: expected}
+		return Batch{ID: "batch_r", Created: now.Add(-time.Hour), Successful: s, Failed: f, Total: total, Expected: expected}
 	}
 	tests := []struct {
 		name       string
@@ -120,25 +120,34 @@ func TestEvaluateRunningBatches(t *testing.T) {
 		wantReason string // of the third check
 		wantCounts Counts
 	}{{
-		name:       "undecided so far",
+		name:       "passing so far",
 		in:         Input{Gated: []Batch{running(12, 0, 12, 50)}, Rules: Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}},
-		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Pass, "max-failure-rate": Inconclusive},
-		wantReason: "failure rate 0.0% is within the limit 10.0% (0 of 12 attempts failed in batch_r); not final: 38 attempts are still to run",
+		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Inconclusive, "max-failure-rate": Inconclusive},
+		wantReason: "provisionally pass: failure rate 0.0% is within the limit 10.0% (0 of 12 attempts failed in batch_r), but the batch runs are still running",
 		wantCounts: Counts{Batches: 1, Successful: 12, Total: 12, Expected: 50, Pending: 38},
 	}, {
-		name:       "certain to fail",
+		// The issue's rule: a batch still running makes the verdict
+		// inconclusive, however it looks so far.
+		name:       "failing so far",
 		in:         Input{Gated: []Batch{running(2, 10, 12, 50)}, Rules: Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}},
-		want:       map[string]Verdict{"": Fail, "finished": Inconclusive, "min-attempts": Pass, "max-failure-rate": Fail},
-		wantReason: "failure rate 20.0% is above the limit 10.0% (10 of 50 attempts failed in batch_r), even if the 38 attempts still to run all succeed",
+		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Inconclusive, "max-failure-rate": Inconclusive},
+		wantReason: "provisionally fail: failure rate 83.3% is above the limit 10.0% (10 of 12 attempts failed in batch_r), but the batch runs are still running",
 		wantCounts: Counts{Batches: 1, Successful: 2, Failed: 10, Total: 12, Expected: 50, Pending: 38},
 	}, {
-		// Attempts that ran but were not judged yet are not undecided: a
-		// running batch may still judge them.
-		name:       "ran but not judged yet",
+		// Undecided is executed less judged, running or not, as the issue
+		// defines it.
+		name:       "undecided so far",
 		in:         Input{Gated: []Batch{running(8, 1, 12, 20)}, Rules: Rules{MaxFailedAttempts: count(12), MinAttempts: 10}},
-		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Pass, "max-failed-attempts": Pass},
-		wantReason: "1 attempts did not succeed, within the limit 12 (1 of 9 attempts failed in batch_r); this holds even if the 11 attempts still to run all fail",
-		wantCounts: Counts{Batches: 1, Successful: 8, Failed: 1, Total: 9, Expected: 20, Pending: 11},
+		want:       map[string]Verdict{"": Inconclusive, "finished": Inconclusive, "min-attempts": Inconclusive, "max-failed-attempts": Inconclusive},
+		wantReason: "provisionally pass: 4 attempts did not succeed, within the limit 12 (1 failed and 3 undecided of 12 attempts in batch_r), but the batch runs are still running",
+		wantCounts: Counts{Batches: 1, Successful: 8, Failed: 1, Undecided: 3, Total: 12, Expected: 20, Pending: 8},
+	}, {
+		// Waiting cannot make a batch younger.
+		name:       "too old while running",
+		in:         Input{Gated: []Batch{running(12, 0, 12, 50)}, Rules: Rules{MaxAge: time.Minute, MinAttempts: 1}},
+		want:       map[string]Verdict{"": Fail, "finished": Inconclusive, "min-attempts": Inconclusive, "max-age": Fail},
+		wantReason: "the newest gated batch run batch_r was created 1h ago, longer ago than max-age 1m: run a fresh simulation batch",
+		wantCounts: Counts{Batches: 1, Successful: 12, Total: 12, Expected: 50, Pending: 38},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,13 +162,20 @@ func TestEvaluateRunningBatches(t *testing.T) {
 			if diff := cmp.Diff(tt.wantCounts, got.Counts); diff != "" {
 				t.Errorf("counts mismatch (-want +got):\n%s", diff)
 			}
+			if !got.Running() {
+				t.Error("Running() = false")
+			}
 		})
 	}
 	// A running baseline batch counts its judged attempts only: 0 of 50, not
-	// 10 of 60 with the unjudged ten as failures.
-	r := Evaluate(Input{Gated: []Batch{batch("new", 3, 50)}, Baseline: []Batch{running(50, 0, 60, 100)}, Rules: Rules{MaxRegression: rate("5%")}, Now: now})
+	// 10 of 60 with the unjudged ten as failures; the caller's batch stays.
+	baseline := []Batch{running(50, 0, 60, 100)}
+	r := Evaluate(Input{Gated: []Batch{batch("new", 3, 50)}, Baseline: baseline, Rules: Rules{MaxRegression: rate("5%")}, Now: now})
 	if r.Baseline == nil || r.Baseline.Failures() != 0 || r.Baseline.Total != 50 || verdicts(r)["max-regression"] != Fail {
 		t.Errorf("baseline %+v, regression %s; want 0 of 50 and a failed regression (0%% to 6%%)", r.Baseline, verdicts(r)["max-regression"])
+	}
+	if baseline[0].Total != 60 {
+		t.Errorf("Evaluate changed the caller's baseline: %+v", baseline[0])
 	}
 }
 

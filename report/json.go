@@ -44,7 +44,7 @@ type jsonBatch struct {
 	TestCases  int       `json:"testCases"`
 }
 
-func batches(runs []sigmamind.BatchRun) []jsonBatch {
+func jsonBatches(runs []sigmamind.BatchRun) []jsonBatch {
 	out := make([]jsonBatch, 0, len(runs))
 	for _, r := range runs {
 		out = append(out, jsonBatch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
@@ -65,7 +65,7 @@ func JSON(r Result) string {
 		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
 		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
 		j.BaselineSum = r.Gate.Baseline
-		j.Batches, j.Baseline = batches(r.Gated), batches(r.Baseline)
+		j.Batches, j.Baseline = jsonBatches(r.Gated), jsonBatches(r.Baseline)
 	}
 	out := marshal(j)
 	if len(out) > MaxJSONBytes {

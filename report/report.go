@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -154,12 +155,15 @@ func renderHead(r Result) string {
 	}
 	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
 		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
-		if c.Undecided > 0 {
+		switch {
+		case c.Undecided > 0 && c.Pending > 0:
+			fmt.Fprintf(&b, " and %s undecided (errored or not judged yet; counted as failed)", num(c.Undecided))
+		case c.Undecided > 0:
 			fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
 		}
 		fmt.Fprintf(&b, ", in %s", plural(c.Batches, "gated batch run", "gated batch runs"))
 		if c.Pending > 0 {
-			fmt.Fprintf(&b, "; %s still to run or to be judged", plural(int(c.Pending), "attempt is", "attempts are"))
+			fmt.Fprintf(&b, "; %s still to run", plural(int(c.Pending), "attempt is", "attempts are"))
 		}
 		b.WriteString(".\n\n")
 	}
@@ -234,20 +238,16 @@ func batchTable(b *strings.Builder, r Result) {
 			break
 		}
 		run := rw.run
-		undecided := max(run.TotalAttempts-run.SuccessfulAttempts-run.FailedAttempts, 0)
-		judged := run.TotalAttempts
+		counts := batches.ForGate([]sigmamind.BatchRun{*run})[0]
 		total := num(run.TotalAttempts)
-		if exp := run.ExpectedAttempts(); exp > run.TotalAttempts {
-			// Still running: an attempt not judged yet is not undecided, and
-			// the rate is of the attempts judged so far, as the gate has it.
-			undecided, judged = 0, run.SuccessfulAttempts+run.FailedAttempts
-			total += fmt.Sprintf(" of %s ⏳", num(exp))
+		if counts.Pending() > 0 {
+			total += fmt.Sprintf(" of %s ⏳", num(counts.Expected))
 		}
 		rate, bar := "n/a", ""
-		if judged > 0 {
-			f := float64(run.FailedAttempts+undecided) / float64(judged)
-			rate, bar = gate.Percent(f), "`"+Bar(f)+"`"
+		if c := gate.Pool([]gate.Batch{counts}); c.Total > 0 {
+			rate, bar = gate.Percent(c.FailureRate()), "`"+Bar(c.FailureRate())+"`"
 		}
+		undecided := counts.Undecided()
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.SuccessfulAttempts), num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate, rows[0].run.CreatedDate.UTC().Year()))
 	}
