@@ -147,19 +147,12 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 		return nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
 			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
-	onPage := make(map[string]bool, len(page.Data))
 	for i := range page.Data {
 		b := &page.Data[i]
 		scrub(b, c.apiKey)
 		if err := Validate(b); err != nil {
 			return nil, err
 		}
-		// Across pages a batch can show up twice as new ones arrive; on
-		// one page, two copies cannot both be true.
-		if onPage[b.BatchID] {
-			return nil, &DataError{BatchID: b.BatchID, Problem: fmt.Sprintf("it appears twice on page %d", opts.Page)}
-		}
-		onPage[b.BatchID] = true
 	}
 	return &page, nil
 }
@@ -170,7 +163,7 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 // pages while it reads) only once. Stop iterating to stop requesting.
 func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) iter.Seq2[*BatchRun, error] {
 	return func(yield func(*BatchRun, error) bool) {
-		seen := make(map[string]bool)
+		seen := make(map[string]*BatchRun)
 		stale := 0
 		for page := 0; ; page++ {
 			if page == maxPages {
@@ -186,10 +179,17 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 			fresh := 0
 			for i := range p.Data {
 				b := &p.Data[i]
-				if seen[b.BatchID] {
+				if first := seen[b.BatchID]; first != nil {
+					// New runs shift the pages while they are read, so a batch
+					// can come again: count it once. Two finished copies
+					// with different counts cannot both be true.
+					if conflict(first, b) {
+						yield(nil, &DataError{BatchID: b.BatchID, Problem: "it is listed twice with different counts, though finished"})
+						return
+					}
 					continue
 				}
-				seen[b.BatchID] = true
+				seen[b.BatchID] = b
 				fresh++
 				if !yield(b, nil) {
 					return
@@ -210,6 +210,15 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 			}
 		}
 	}
+}
+
+// conflict reports two copies of one batch run that cannot both be true:
+// both finished, with different counts. A running batch may have moved on
+// between two pages.
+func conflict(a, b *BatchRun) bool {
+	finished := func(r *BatchRun) bool { return r.TotalAttempts >= r.ExpectedAttempts() }
+	same := a.SuccessfulAttempts == b.SuccessfulAttempts && a.FailedAttempts == b.FailedAttempts && a.TotalAttempts == b.TotalAttempts
+	return !same && finished(a) && finished(b)
 }
 
 // Validate reports a batch run whose numbers cannot be true. Judging such a

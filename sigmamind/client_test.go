@@ -359,19 +359,40 @@ func TestBatchRunsDuplicateIDs(t *testing.T) {
 	}
 }
 
-func TestListBatchRunsDuplicateOnOnePage(t *testing.T) {
-	srv := newServer(t)
-	// Two copies of batch_001 with different counts on one page of 4.
-	srv.AddBatchRuns(agent, runs(0, 3)...)
-	dup := run(1)
-	dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
-	dup.SuccessfulAttempts, dup.FailedAttempts = 0, dup.TotalAttempts
-	srv.AddBatchRuns(agent, dup)
-	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
-	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 4})
-	want := &sigmamind.DataError{BatchID: "batch_001", Problem: "it appears twice on page 0"}
-	if diff := cmp.Diff(want, err); diff != "" {
-		t.Errorf("error mismatch (-want +got):\n%s", diff)
+func TestBatchRunsConflictingCopies(t *testing.T) {
+	// Whatever the page size, so that the verdict never depends on it: two
+	// finished copies of batch_001 with different counts are an error; a
+	// copy of a batch still running is counted once.
+	for _, size := range []int{1, 2, 4} {
+		srv := newServer(t)
+		srv.AddBatchRuns(agent, runs(0, 3)...)
+		dup := run(1)
+		dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
+		dup.SuccessfulAttempts, dup.FailedAttempts = 0, dup.TotalAttempts
+		srv.AddBatchRuns(agent, dup)
+		c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+		_, err := collect(c.BatchRuns(t.Context(), agent, size))
+		want := &sigmamind.DataError{BatchID: "batch_001", Problem: "it is listed twice with different counts, though finished"}
+		if diff := cmp.Diff(want, err); diff != "" {
+			t.Errorf("size %d: error mismatch (-want +got):\n%s", size, diff)
+		}
+
+		srv = newServer(t)
+		srv.AddBatchRuns(agent, runs(0, 3)...)
+		moved := run(1)
+		moved.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
+		moved.TestCases = append(moved.TestCases, sigmamind.TestCase{TestCaseID: "tc_more", Attempt: 100})
+		moved.SuccessfulAttempts++
+		moved.TotalAttempts++
+		srv.AddBatchRuns(agent, moved)
+		c, _ = newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+		got, err := collect(c.BatchRuns(t.Context(), agent, size))
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if diff := cmp.Diff(ids(0, 3), got); diff != "" {
+			t.Errorf("size %d: batch ids mismatch (-want +got):\n%s", size, diff)
+		}
 	}
 }
 
