@@ -589,7 +589,9 @@ func TestFaultsNeverPass(t *testing.T) {
 		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
 		{"a line break in an id", nil, []sigmamind.BatchRun{{BatchID: "batch_x\n::error::pwned", SuccessfulAttempts: 5, TotalAttempts: 5}}, nil, 3, "error", "batchId contains a control character"},
 		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		{"a proxy's page warned", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
+		{"a proxy's page is not an outage", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "check api-url"},
+		{"a redirect elsewhere is not an outage", []sigmamindtest.Fault{{Status: 301, Body: " "}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "301 Moved Permanently; the API redirected elsewhere"},
+		{"a reset warned", []sigmamindtest.Fault{{Reset: true, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
 		{"a refused key is not an outage", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "403 Forbidden"},
 	}
 	for _, tt := range tests {

@@ -233,7 +233,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 // connection leaves time for the retries: 2m with 3 retries gives each
 // request 30s.
 func requestTimeout(timeout time.Duration, retries int) time.Duration {
-	return min(max(timeout/time.Duration(retries+1), time.Second), time.Minute)
+	return max(timeout/time.Duration(retries+1), time.Second)
 }
 
 // announce logs the verdict, annotates why the gate did not pass, and
@@ -403,16 +403,18 @@ func inputs(raw config.Raw) map[string]string {
 }
 
 // misconfigured reports an error that re-running will not cure: the API
-// refused the key, the agent or the batch. on-error: warn rides out outages,
-// and must not let a typo in a workflow pass for ever.
+// refused the request, redirected it elsewhere, or something that is not the
+// API answered. on-error: warn rides out outages, and must not let a typo in
+// a workflow pass for ever.
 func misconfigured(err error) bool {
 	var api *sigmamind.APIError
+	var resp *sigmamind.ResponseError
 	var nf *batches.NotFoundError
 	switch {
-	case errors.As(err, &nf):
+	case errors.As(err, &nf), errors.As(err, &resp):
 		return true
 	case errors.As(err, &api):
-		return api.StatusCode >= 400 && api.StatusCode < 500 && !api.Retryable()
+		return api.StatusCode < 500 && !api.Retryable()
 	}
 	return false
 }
@@ -434,6 +436,8 @@ func hint(err error, cfg config.Config) string {
 			return "check agent-id against the agent's page in SigmaMind, and that api-url is the API's base URL (" + sigmamind.DefaultBaseURL + ", without /v1)"
 		case code == http.StatusBadRequest:
 			return "SigmaMind rejected the request: check agent-id"
+		case code >= 300 && code < 400:
+			return "the API redirected elsewhere, where the key is not sent: set api-url to the API's base URL, " + sigmamind.DefaultBaseURL
 		case code == http.StatusTooManyRequests:
 			return "SigmaMind is limiting the rate of requests: re-run later, or raise retries and timeout"
 		case code >= 500 && api.Retryable():
@@ -446,7 +450,8 @@ func hint(err error, cfg config.Config) string {
 	case errors.As(err, &resp):
 		return "the answer did not come from SigmaMind's API as expected: check api-url (a proxy or a login page answering?)"
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("no complete answer within timeout %v: re-run, or raise timeout", cfg.Timeout)
+		return fmt.Sprintf("no complete answer within timeout %v (each of the %d tries may take %v): re-run, or raise timeout",
+			cfg.Timeout, cfg.Retries+1, requestTimeout(cfg.Timeout, cfg.Retries))
 	case errors.As(err, &tr):
 		return "could not reach " + cfg.APIURL + ": check api-url and the runner's network"
 	}

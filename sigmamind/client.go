@@ -137,14 +137,14 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 	q.Set("page", strconv.Itoa(opts.Page))
 	q.Set("size", strconv.Itoa(opts.Size))
 	var page Page[BatchRun]
-	body, err := c.get(ctx, "/v1/batch-runs", q, &page)
+	body, err := c.get(ctx, batchRunsPath, q, &page)
 	if err != nil {
 		return nil, err
 	}
 	if page.Data == nil {
 		// Some other JSON object, such as a gateway's {"message": ...} sent
 		// with 200: reading it as "no batch runs" would misreport the agent.
-		return nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+		return nil, &ResponseError{Method: http.MethodGet, Path: c.shown(batchRunsPath),
 			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
 	for i := range page.Data {
@@ -167,7 +167,7 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 		stale := 0
 		for page := 0; ; page++ {
 			if page == maxPages {
-				yield(nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+				yield(nil, &ResponseError{Method: http.MethodGet, Path: c.shown(batchRunsPath),
 					Problem: fmt.Sprintf("still more pages after %d pages of %d: the listing does not end", maxPages, pageSize)})
 				return
 			}
@@ -204,7 +204,7 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 				stale = 0
 			}
 			if stale == maxStalePages {
-				yield(nil, &ResponseError{Method: http.MethodGet, Path: "/v1/batch-runs",
+				yield(nil, &ResponseError{Method: http.MethodGet, Path: c.shown(batchRunsPath),
 					Problem: fmt.Sprintf("pages %d to %d brought no new batch run though hasNext is true: the listing is not advancing", page-maxStalePages+1, page)})
 				return
 			}
@@ -285,6 +285,15 @@ func scrub(b *BatchRun, key string) {
 	}
 }
 
+const batchRunsPath = "/v1/batch-runs"
+
+// shown is the path of an endpoint as requested, base path included, for
+// messages: a 404 from an api-url ending in /v1 must not read as an unknown
+// agent.
+func (c *Client) shown(path string) string {
+	return "/" + strings.TrimLeft(c.baseURL.JoinPath(path).Path, "/")
+}
+
 // get sends a GET request, retrying what may pass later, and decodes a 2xx
 // JSON object into v, whose body it returns. It is the one place that turns
 // an answer into an error.
@@ -292,11 +301,9 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, v any) ([]b
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = q.Encode()
 	for attempt := 1; ; attempt++ {
-		// Errors name the path as requested, base path included: a 404
-		// from a wrong api-url must not read as an unknown agent.
-		body, err := c.try(ctx, u, "/"+strings.TrimLeft(u.Path, "/"), attempt)
+		body, err := c.try(ctx, u, c.shown(path), attempt)
 		if err == nil {
-			return body, c.decode(path, body, v)
+			return body, c.decode(c.shown(path), body, v)
 		}
 		wait, retry := c.retryAfter(err, attempt)
 		if !retry || ctx.Err() != nil {
