@@ -318,10 +318,10 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 		`input warn-only: "yes" is not a boolean: write true or false`,
 		`input on-error: "ignore" is not one of fail, warn`,
 		`input timeout: "soon" is not a duration`,
-		`input max-failure-rate: "10" is above 1: write a fraction from 0 to 1 or a percentage, e.g. 10%`,
+		`input max-failure-rate: "10" is above 1: write a fraction from 0 to 1, or a percentage such as 10%`,
 		`input min-success-rate: "1.5" is above 1`,
 		`input min-attempts: "-1" is not a whole number of 0 or more`,
-		`input confidence: "1" is outside the accepted range`,
+		`input confidence: "1" is not a confidence level`,
 		`input retries: "11" is not a whole number from 0 to 10`,
 		`input max-age: "a week" is not a duration`,
 	}

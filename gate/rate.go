@@ -26,25 +26,46 @@ func ParseRate(s string) (Rate, error) {
 	percent := strings.HasSuffix(s, "%")
 	digits := strings.TrimSpace(strings.TrimSuffix(s, "%"))
 	intPart, fracPart, _ := strings.Cut(digits, ".")
-	if !isDigits(intPart) || !isDigits(fracPart) || intPart == "" && fracPart == "" {
+	if !onlyDigits(intPart) || !onlyDigits(fracPart) || intPart == "" && fracPart == "" {
 		return Rate{}, fmt.Errorf("%q is not a rate: write a fraction such as 0.1 or a percentage such as 10%%", s)
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	fracPart = strings.TrimRight(fracPart, "0")
+	// The number as the user meant it, for the messages: "5." is 5.
+	value := intPart
+	if value == "" {
+		value = "0"
+	}
+	if fracPart != "" {
+		value += "." + fracPart
+	}
+	above := func() error {
+		switch {
+		case percent:
+			return fmt.Errorf("%q is above 100%%", s)
+		case len(intPart) <= 2 || intPart == "100" && fracPart == "":
+			return fmt.Errorf("%q is above 1: write a fraction from 0 to 1, or a percentage such as %s%%", s, value)
+		}
+		return fmt.Errorf("%q is above 1: write a fraction from 0 to 1 or a percentage from 0%% to 100%%", s)
+	}
+	if len(intPart) > 3 {
+		return Rate{}, above()
+	}
+	places := maxRateDigits
+	if percent {
+		places -= 2 // a percentage's decimals are two more of the fraction's
+	}
+	if len(fracPart) > places {
+		return Rate{}, fmt.Errorf("%q has more than %d decimal places", s, places)
+	}
 	scale := len(fracPart)
 	if percent {
 		scale += 2
 	}
-	if scale > maxRateDigits || len(intPart) > 4 {
-		return Rate{}, fmt.Errorf("%q has too many digits: %d decimal places at most", s, maxRateDigits-2)
-	}
 	num, _ := strconv.ParseUint(intPart+fracPart, 10, 64) // "" leaves 0, as it should
 	r := Rate{num: num, den: pow10(scale)}
 	if r.num > r.den {
-		if !percent {
-			return Rate{}, fmt.Errorf("%q is above 1: write a fraction from 0 to 1 or a percentage, e.g. %s%%", s, digits)
-		}
-		return Rate{}, fmt.Errorf("%q is above 100%%", s)
+		return Rate{}, above()
 	}
 	return r.reduce(), nil
 }
@@ -63,8 +84,9 @@ func RateOf(num, den int64) Rate {
 	return Rate{num: uint64(num), den: uint64(den)}.reduce()
 }
 
-// isDigits reports whether s has only ASCII digits; "" has none that are not.
-func isDigits(s string) bool {
+// onlyDigits reports whether s has only ASCII digits; "" has none that are
+// not, so it passes: an empty part of a number is checked by the caller.
+func onlyDigits(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {
 			return false

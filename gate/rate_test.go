@@ -23,7 +23,14 @@ func TestParseRate(t *testing.T) {
 		{"12.5%", 0.125, ""},
 		{"0.0001", 0.0001, ""},
 		{"007.50%", 0.075, ""},
-		{"10", 0, `"10" is above 1: write a fraction from 0 to 1 or a percentage, e.g. 10%`},
+		{"10", 0, `"10" is above 1: write a fraction from 0 to 1, or a percentage such as 10%`},
+		{"5.", 0, `"5." is above 1: write a fraction from 0 to 1, or a percentage such as 5%`},
+		{"150", 0, `"150" is above 1: write a fraction from 0 to 1 or a percentage from 0% to 100%`},
+		{"100", 0, `"100" is above 1: write a fraction from 0 to 1, or a percentage such as 100%`},
+		{"12345%", 0, `"12345%" is above 100%`},
+		{"0.1234567890123", 0, `"0.1234567890123" has more than 12 decimal places`},
+		{"0.123456789012", 0.123456789012, ""},
+		{"12.12345678901%", 0, `"12.12345678901%" has more than 10 decimal places`},
 		{"101%", 0, `"101%" is above 100%`},
 		{"1.01", 0, "is above 1"},
 		{"-0.1", 0, "is not a rate"},
@@ -38,8 +45,8 @@ func TestParseRate(t *testing.T) {
 		{"ten", 0, "is not a rate"},
 		{"0,1", 0, "is not a rate"},
 		{"0.1%%", 0, "is not a rate"},
-		{"0.0000000000001", 0, "too many digits"},
-		{"99999999999999999999%", 0, "too many digits"},
+		{"0.0000000000001", 0, "more than 12 decimal places"},
+		{"99999999999999999999%", 0, "is above 100%"},
 	}
 	for _, tt := range tests {
 		got, err := ParseRate(tt.in)
@@ -76,7 +83,7 @@ func FuzzParseRate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseRate(s)
 		if err != nil {
-			if !strings.Contains(err.Error(), "rate") && !strings.Contains(err.Error(), "above") && !strings.Contains(err.Error(), "digits") {
+			if !strings.Contains(err.Error(), "rate") && !strings.Contains(err.Error(), "above") && !strings.Contains(err.Error(), "decimal places") {
 				t.Errorf("ParseRate(%q): unhelpful error %q", s, err)
 			}
 			return
