@@ -283,6 +283,9 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 			if !strings.Contains(s.summary, "SigmaMind simulations of") {
 				t.Errorf("no job summary written; got %q", s.summary)
 			}
+			if want := tt.with["on-inconclusive"] == "pass"; strings.Contains(s.summary, "`on-inconclusive: pass` is set") != want {
+				t.Errorf("summary note on on-inconclusive: pass: want %v\n%s", want, s.summary)
+			}
 		})
 	}
 }
@@ -535,6 +538,10 @@ func TestCommandLine(t *testing.T) {
 	code, _, errOut = run(nil, "--no-such-flag")
 	if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -no-such-flag") {
 		t.Errorf("unknown flag: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = run(nil, "--demo", "--summary", "false")
+	if code != 2 || !strings.Contains(errOut, "a true/false flag takes its value after =, as in --summary=false") {
+		t.Errorf("--summary false: exit %d, %q", code, errOut)
 	}
 	code, _, errOut = run(nil, "--agent-id", "agent_x", "stray")
 	if code != 2 || !strings.Contains(errOut, `unexpected argument "stray"`) {

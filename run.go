@@ -120,6 +120,9 @@ func run(ctx context.Context, args []string, e env) (err error) {
 	}
 	if fs.NArg() > 0 {
 		err := fmt.Errorf("unexpected argument %q: every setting is a flag; see sigmagate --help", fs.Arg(0))
+		if a := fs.Arg(0); a == "true" || a == "false" {
+			err = fmt.Errorf("unexpected argument %q: a true/false flag takes its value after =, as in --summary=false", a)
+		}
 		ann.Error(err.Error())
 		return &exitErr{exitUsage, err}
 	}
@@ -197,10 +200,14 @@ func (g *gatekeeper) run(ctx context.Context) error {
 			FirstPoll: firstPoll, MaxPoll: maxPoll, StallPolls: stallPolls}
 		sel, err = w.Wait(ctx, client, req, sel, cfg.Wait)
 	}
-	r := report.Result{AgentID: cfg.AgentID, Inputs: g.inputs, WarnOnly: cfg.WarnOnly}
-	if err != nil {
+	r := report.Result{AgentID: cfg.AgentID, Inputs: g.inputs, WarnOnly: cfg.WarnOnly, PassInconclusive: cfg.OnInconclusive == "pass"}
+	var nf *batches.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		r.Err = err // it says what it is; the listing itself worked
+	case err != nil:
 		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, err), hint(err, cfg)
-	} else {
+	default:
 		r.Gated, r.Baseline, r.Earlier = sel.Gated, sel.Baseline, sel.Earlier
 		if len(sel.Gated) > 0 && sel.Gated[0].Agent != nil {
 			r.AgentName = sel.Gated[0].Agent.Name

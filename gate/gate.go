@@ -503,7 +503,9 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 	if conf, ok := j.conf(); ok {
 		p := RiseProbability(x1, n1, x0, n0, limit.Float64())
 		reg.Probability = &p
-		if p >= conf {
+		// Quadrature is good to about 1e-10; at the boundary the gate errs
+		// on the side of failing.
+		if p >= conf-1e-9 {
 			ch.Verdict = Fail
 			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
 		} else {
@@ -528,7 +530,6 @@ func riseAbove(x1, n1, x0, n0 int64, limit Rate) bool {
 	return rise.Cmp(limit.rat()) > 0
 }
 
-// confidence writes a confidence level as people say it: 95%, 99.9%.
 // Confidence writes a confidence level as people say it: 95%, 99.9%. It
 // rounds away the binary noise of c*100 (0.57 is 57%, not 56.99999999999999%).
 func Confidence(c float64) string {

@@ -110,6 +110,5 @@ func finite(f float64) *float64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil
 	}
-	f = math.Round(f*1e6) / 1e6
 	return &f
 }

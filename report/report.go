@@ -27,8 +27,9 @@ type Result struct {
 	// Inputs are the settings that shaped the result, by input name. They
 	// must not hold the API key.
 	Inputs map[string]string
-	// WarnOnly and OnInconclusive say what the verdict does to the step.
-	WarnOnly bool
+	// WarnOnly and PassInconclusive say when the step passes although the
+	// gate did not: warn-only, and on-inconclusive: pass.
+	WarnOnly, PassInconclusive bool
 	// Err is why the gate could not judge: the result is "error".
 	Err error
 	// ErrHint tells what to do about Err.
@@ -150,8 +151,11 @@ func renderHead(r Result) string {
 	if len(broken) > 0 {
 		b.WriteByte('\n')
 	}
-	if r.WarnOnly && r.Gate.Verdict != gate.Pass {
+	switch {
+	case r.WarnOnly && r.Gate.Verdict != gate.Pass:
 		b.WriteString("> [!NOTE]\n> `warn-only` is set: this step passes, and the failure is reported as a warning.\n\n")
+	case r.PassInconclusive && r.Gate.Verdict == gate.Inconclusive:
+		b.WriteString("> [!NOTE]\n> `on-inconclusive: pass` is set: this step passes although the evidence did not decide.\n\n")
 	}
 	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
 		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
@@ -194,7 +198,7 @@ func renderHead(r Result) string {
 func actual(ch gate.Check) string {
 	s := ch.ActualText
 	if bd := ch.Bound; bd != nil {
-		s += fmt.Sprintf("; %s bounds %s–%s", gate.Confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
+		s += fmt.Sprintf("; one-sided %s bounds %s–%s", gate.Confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
 	}
 	if rg := ch.Regression; rg != nil {
 		s = fmt.Sprintf("%s (%s → %s)", s, gate.Percent(rg.BaselineRate), gate.Percent(rg.NewRate))
@@ -204,9 +208,6 @@ func actual(ch gate.Check) string {
 	}
 	return s
 }
-
-// confidence writes a confidence level as the gate's reasons do, 95% or
-// 99.999%, without rounding 99.999% up to 100% or showing float noise.
 
 // TrendRows is how many batch runs the table shows, newest first: enough to
 // see a trend.

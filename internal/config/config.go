@@ -46,7 +46,7 @@ type Raw struct {
 	OnError           string `env:"ON_ERROR, default=fail" help:"what an API or transport failure does: fail (exit 3) or warn (exit 0 with a warning); a refused key, agent or batch, a redirect, or an answer that is not the API always fails"`
 	Summary           string `env:"SUMMARY, default=true" help:"write the job summary (or, outside GitHub Actions, the report to standard output)"`
 	Timeout           string `env:"TIMEOUT, default=2m" help:"limit for all talk with the API, retries included"`
-	Retries           string `env:"RETRIES, default=3" help:"how often a failed request that may pass later (429, 5xx, network) is retried"`
+	Retries           string `env:"RETRIES, default=3" help:"how often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried"`
 }
 
 // Input describes one field of Raw.
@@ -164,6 +164,17 @@ func (e *InputError) Error() string { return "input " + e.Input + ": " + e.Probl
 // workflow author fixes them in one round.
 func Parse(r Raw) (Config, error) {
 	p := parser{}
+	// The required inputs first: with many problems, they are the ones the
+	// annotations, capped at ten, must show.
+	if r.APIKey == "" {
+		p.add("api-key", "is required and was empty. Pass it from a secret: `api-key: ${{ secrets.SIGMAMIND_API_KEY }}` (on the command line: the SIGMAMIND_API_KEY environment variable). "+
+			"Workflows triggered by pull requests from forks receive no secrets; see the README section \"Pull requests from forks\"")
+	} else if strings.ContainsFunc(r.APIKey, unicode.IsControl) {
+		p.add("api-key", "contains a control character (a line break?); copy the key again without it")
+	}
+	if r.AgentID == "" {
+		p.add("agent-id", "is required and was empty: give the id of the agent to gate, e.g. agent_D5D0p7TUs66TTAEAx, from the agent's page in SigmaMind")
+	}
 	c := Config{
 		APIKey:         r.APIKey,
 		AgentID:        p.id("agent-id", r.AgentID),
@@ -177,15 +188,6 @@ func Parse(r Raw) (Config, error) {
 		Summary:        p.boolean("summary", r.Summary),
 		Timeout:        p.duration("timeout", r.Timeout, time.Second),
 		Retries:        int(p.count("retries", r.Retries, 0, 10)),
-	}
-	if r.APIKey == "" {
-		p.add("api-key", "is required and was empty. Pass it from a secret: `api-key: ${{ secrets.SIGMAMIND_API_KEY }}` (on the command line: the SIGMAMIND_API_KEY environment variable). "+
-			"Workflows triggered by pull requests from forks receive no secrets; see the README section \"Pull requests from forks\"")
-	} else if strings.ContainsFunc(r.APIKey, unicode.IsControl) {
-		p.add("api-key", "contains a control character (a line break?); copy the key again without it")
-	}
-	if r.AgentID == "" {
-		p.add("agent-id", "is required and was empty: give the id of the agent to gate, e.g. agent_D5D0p7TUs66TTAEAx, from the agent's page in SigmaMind")
 	}
 	if r.BatchID != "" {
 		c.BatchID = p.id("batch-id", r.BatchID)
