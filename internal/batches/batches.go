@@ -97,10 +97,10 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 }
 
 // Running reports whether any of the runs has configured attempts that were
-// not executed yet.
+// not executed yet, as the gate counts them.
 func Running(runs []sigmamind.BatchRun) bool {
-	for i := range runs {
-		if runs[i].ExpectedAttempts() > runs[i].TotalAttempts {
+	for _, b := range ForGate(runs) {
+		if b.Pending() > 0 {
 			return true
 		}
 	}
