@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -25,16 +26,6 @@ var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 func rate(s string) *gate.Rate { r := gate.MustRate(s); return &r }
 
 func count(n int64) *int64 { return &n }
-
-// gateBatches is what run.go hands the gate: the counts of each batch run.
-func gateBatches(runs []sigmamind.BatchRun) []gate.Batch {
-	out := make([]gate.Batch, 0, len(runs))
-	for _, r := range runs {
-		out = append(out, gate.Batch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
-			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts()})
-	}
-	return out
-}
 
 // inputs are the step's inputs as run.go records them: every input but the
 // key, defaults applied, then the given ones.
@@ -58,7 +49,7 @@ func judged(agentID string, gated, baseline []sigmamind.BatchRun, requested int,
 	if len(gated) > 0 && gated[0].Agent != nil {
 		r.AgentName = gated[0].Agent.Name
 	}
-	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: gateBatches(gated), Baseline: gateBatches(baseline),
+	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: batches.ForGate(gated), Baseline: batches.ForGate(baseline),
 		Requested: requested, Rules: rules, Now: now})
 	return r
 }

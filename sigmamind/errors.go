@@ -71,9 +71,9 @@ func (e *APIError) Retryable() bool {
 	return false
 }
 
-// ResponseError is a 2xx answer that cannot be used: not JSON, too large,
-// truncated, or describing data that cannot be true. It is never retried as a
-// pass: a gate that cannot read the evidence must not judge it.
+// ResponseError is a 2xx answer that cannot be used: not JSON, too large, or
+// not a page of batch runs. A gate that cannot read the evidence must not
+// judge it.
 type ResponseError struct {
 	Method  string
 	Path    string
