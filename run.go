@@ -252,12 +252,15 @@ func (g *gatekeeper) announce(r report.Result) int {
 		if r.ErrHint != "" {
 			msg += "; " + r.ErrHint
 		}
-		switch {
-		case cfg.OnError == "warn" && !misconfigured(r.Err):
-			g.ann.Warning(msg + " (on-error: warn, so this step passes)")
+		if cfg.OnError == "warn" {
+			// The contract: warn lets every API failure pass. One that
+			// re-running will not cure still says so, loudly.
+			why := " (on-error: warn, so this step passes)"
+			if misconfigured(r.Err) {
+				why = " (on-error: warn lets this step pass, but re-running will not cure this: fix the workflow)"
+			}
+			g.ann.Warning(msg + why)
 			return exitPass
-		case cfg.OnError == "warn":
-			msg += " (on-error: warn covers outages of the API; re-running will not cure this)"
 		}
 		g.ann.Error(msg)
 		return exitError
@@ -410,9 +413,8 @@ func inputs(raw config.Raw) map[string]string {
 }
 
 // misconfigured reports an error that re-running will not cure: the API
-// refused the request, redirected it elsewhere, or something that is not the
-// API answered. on-error: warn rides out outages, and must not let a typo in
-// a workflow pass for ever.
+// refused the request or redirected it elsewhere, something that is not the
+// API answered, or the batch-id is unknown.
 func misconfigured(err error) bool {
 	var api *sigmamind.APIError
 	var resp *sigmamind.ResponseError
