@@ -144,11 +144,14 @@ type Check struct {
 	Actual *float64 `json:"actual"`
 	Unit   string   `json:"unit"` // rate, attempts, seconds
 	// LimitText and ActualText are Limit and Actual for people.
-	LimitText  string      `json:"-"`
-	ActualText string      `json:"-"`
-	Reason     string      `json:"reason"` // one sentence
-	Bound      *Bound      `json:"bound,omitempty"`
-	Regression *Regression `json:"regression,omitempty"`
+	LimitText  string `json:"-"`
+	ActualText string `json:"-"`
+	Reason     string `json:"reason"` // one sentence
+	// Provisional is the verdict the rule has on the attempts so far, while
+	// batch runs are still running and Verdict is inconclusive.
+	Provisional Verdict     `json:"provisional,omitempty"`
+	Bound       *Bound      `json:"bound,omitempty"`
+	Regression  *Regression `json:"regression,omitempty"`
 }
 
 // Bound is the confidence interval a rate rule was judged on.
@@ -183,18 +186,23 @@ type Result struct {
 // Broken returns the checks that failed, then those that were inconclusive:
 // the reasons the gate did not pass. While batch runs are still running, the
 // rules that are only provisional are left out: the one reason is that the
-// batches are running.
+// batches are running, unless something already failed.
 func (r Result) Broken() []Check {
 	running := r.Running()
-	var out []Check
-	for _, v := range []Verdict{Fail, Inconclusive} {
-		for _, c := range r.Checks {
-			if c.Verdict == v && (!running || v == Fail || c.Rule == RuleFinished) {
-				out = append(out, c)
-			}
+	var fails, open []Check
+	for _, c := range r.Checks {
+		switch {
+		case c.Verdict == Fail:
+			fails = append(fails, c)
+		case c.Verdict == Inconclusive && (!running || c.Rule == RuleFinished):
+			open = append(open, c)
 		}
 	}
-	return out
+	// Waiting for running batches cannot mend a failure: do not advise it.
+	if running && len(fails) > 0 {
+		return fails
+	}
+	return append(fails, open...)
 }
 
 // Rule names of checks that are not limits set by an input.
@@ -217,14 +225,9 @@ func Evaluate(in Input) Result {
 			Reason: fmt.Sprintf("no batch runs were found for %s: run a simulation batch of the agent in SigmaMind, then re-run the gate", short(in.AgentID)),
 		}}}
 	}
-	// A running baseline batch counts its judged attempts only: one not
-	// judged yet is no failure of the baseline, and counting it as one
-	// would hide a regression.
 	in.Baseline = slices.Clone(in.Baseline)
 	for i, b := range in.Baseline {
-		if b.Pending() > 0 {
-			in.Baseline[i].Total = b.Successful + b.Failed
-		}
+		in.Baseline[i] = AsBaseline(b)
 	}
 	r := evaluate(in)
 	if !r.Running() {
@@ -237,12 +240,23 @@ func Evaluate(in Input) Result {
 		case c.Verdict == Inconclusive:
 			c.Reason += "; and the batch runs are still running"
 		default:
+			c.Provisional = c.Verdict
 			c.Reason = fmt.Sprintf("provisionally %s: %s, but the batch runs are still running", c.Verdict, c.Reason)
 			c.Verdict = Inconclusive
 		}
 	}
 	r.Verdict = worstVerdict(r.Checks)
 	return r
+}
+
+// AsBaseline is a batch as the baseline counts it: a running one by its
+// judged attempts only. An attempt not judged yet is no failure of the
+// baseline, and counting it as one would hide a regression.
+func AsBaseline(b Batch) Batch {
+	if b.Pending() > 0 {
+		b.Total = b.Successful + b.Failed
+	}
+	return b
 }
 
 // Running reports whether a gated batch run is still running.

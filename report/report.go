@@ -177,7 +177,11 @@ func renderHead(r Result) string {
 
 	b.WriteString("| Rule | Limit | Actual | Verdict |\n|:--|--:|--:|:--|\n")
 	for _, ch := range r.Gate.Checks {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", ch.Rule, cell(ch.LimitText, 60), cell(actual(ch), 200), verdictMark[ch.Verdict])
+		mark := verdictMark[ch.Verdict]
+		if ch.Provisional != "" {
+			mark = "⏳ " + string(ch.Provisional) + " so far"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", ch.Rule, cell(ch.LimitText, 60), cell(actual(ch), 200), mark)
 	}
 	b.WriteByte('\n')
 	explained := false
@@ -240,6 +244,9 @@ func batchTable(b *strings.Builder, r Result) {
 		}
 		run := rw.run
 		counts := batches.ForGate([]sigmamind.BatchRun{*run})[0]
+		if rw.role == "baseline" {
+			counts = gate.AsBaseline(counts) // as the regression rule counts it
+		}
 		total := num(run.TotalAttempts)
 		if counts.Pending() > 0 {
 			total += fmt.Sprintf(" of %s ⏳", num(counts.Expected))

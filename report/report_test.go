@@ -167,6 +167,17 @@ func goldenCases() []goldenCase {
 			gate.Rules{MaxFailureRate: rate("20%"), MinSuccessRate: rate("80%"), MinAttempts: 30, Confidence: 0.95, MaxRegression: rate("5%")},
 			inputs("agent_demo_fail", "max-failure-rate", "20%", "min-success-rate", "80%", "min-attempts", "30",
 				"confidence", "0.95", "baseline-batches", "11"))},
+		// A running gated batch over a running baseline batch: rules are
+		// provisional, and the baseline row counts judged attempts only,
+		// as the regression rule does.
+		{"running-baseline", func() Result {
+			gated := running[:1]
+			base := []sigmamind.BatchRun{pass[0]}
+			base[0].SuccessfulAttempts, base[0].FailedAttempts, base[0].TotalAttempts = 12, 0, 18
+			return judged("agent_demo_running", gated, base, 1,
+				gate.Rules{MaxFailureRate: rate("20%"), MinAttempts: 1, MaxRegression: rate("5%")},
+				inputs("agent_demo_running", "max-failure-rate", "20%", "baseline-batches", "1"))
+		}()},
 		{"warn-only", func() Result {
 			r := judged("agent_demo_fail", fail[:1], nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 				inputs("agent_demo_fail", "max-failure-rate", "10%", "warn-only", "true"))
@@ -233,16 +244,17 @@ func golden(t *testing.T, name, got string) {
 // hold".
 func TestGoldenContent(t *testing.T) {
 	want := map[string][]string{
-		"passing":      {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases", "| earlier |"},
-		"failing":      {"## ❌ Failed:", "- **max-failure-rate:** failure rate 16.7% is above the limit 10.0% (4 failed and 1 undecided of 30 attempts", "❌ fail"},
-		"undecided":    {"and 6 undecided (errored; counted as failed)", "| 5 |"},
-		"inconclusive": {"## ⚠️ Inconclusive:", "95% bounds 0.0%–45.1%", "more attempts with no failures would show a failure rate ≤ 10.0% at 95% confidence", "⚠️ inconclusive"},
-		"running":      {"## ⚠️ Inconclusive:", "still running:", "17 of 30 ⏳"},
-		"regression":   {"`max-regression`", "probability of a larger rise", "baseline", "older batch runs not shown"},
-		"warn-only":    {"## ❌ Failed:", "> [!NOTE]\n> `warn-only` is set"},
-		"error":        {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
-		"no-batches":   {"## ❌ Failed:", "no batch runs were found", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
-		"hostile":      {"&lt;script&gt;"},
+		"passing":          {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases", "| earlier |"},
+		"failing":          {"## ❌ Failed:", "- **max-failure-rate:** failure rate 16.7% is above the limit 10.0% (4 failed and 1 undecided of 30 attempts", "❌ fail"},
+		"undecided":        {"and 6 undecided (errored; counted as failed)", "| 5 |"},
+		"inconclusive":     {"## ⚠️ Inconclusive:", "95% bounds 0.0%–45.1%", "more attempts with no failures would show a failure rate ≤ 10.0% at 95% confidence", "⚠️ inconclusive"},
+		"running":          {"## ⚠️ Inconclusive:", "still running:", "17 of 30 ⏳"},
+		"regression":       {"`max-regression`", "probability of a larger rise", "baseline", "older batch runs not shown"},
+		"running-baseline": {"⏳ pass so far", "⏳ fail so far", "| baseline | 0.0% |", "18 of 30 ⏳"},
+		"warn-only":        {"## ❌ Failed:", "> [!NOTE]\n> `warn-only` is set"},
+		"error":            {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
+		"no-batches":       {"## ❌ Failed:", "no batch runs were found", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
+		"hostile":          {"&lt;script&gt;"},
 	}
 	for _, tc := range goldenCases() {
 		md := Markdown([]Result{tc.r})

@@ -393,6 +393,24 @@ func TestBatchRunsConflictingCopies(t *testing.T) {
 		if diff := cmp.Diff(ids(0, 3), got); diff != "" {
 			t.Errorf("size %d: batch ids mismatch (-want +got):\n%s", size, diff)
 		}
+
+		// Without test cases nobody knows whether a batch finished: two
+		// copies with different counts may be one batch moving on.
+		srv = newServer(t)
+		unknown := runs(0, 3)
+		for i := range unknown {
+			unknown[i].TestCases = nil
+		}
+		srv.AddBatchRuns(agent, unknown...)
+		later := unknown[1]
+		later.CreatedDate = unknown[2].CreatedDate.Add(-time.Minute)
+		later.SuccessfulAttempts++
+		later.TotalAttempts++
+		srv.AddBatchRuns(agent, later)
+		c, _ = newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+		if got, err := collect(c.BatchRuns(t.Context(), agent, size)); err != nil || len(got) != 3 {
+			t.Errorf("size %d, no test cases: got %v, %v; want the 3 batch runs", size, got, err)
+		}
 	}
 }
 
