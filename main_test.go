@@ -324,7 +324,7 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 		`input max-failure-rate: "10" is above 1: write a fraction from 0 to 1, or a percentage such as 10%`,
 		`input min-success-rate: "1.5" is above 1`,
 		`input min-attempts: "-1" is not a whole number of 0 or more`,
-		`input confidence: "1" is not a confidence level`,
+		`input confidence: "1" is outside the accepted range`,
 		`input retries: "11" is not a whole number from 0 to 10`,
 		`input max-age: "a week" is not a duration`,
 	}
@@ -681,5 +681,23 @@ func TestFraction(t *testing.T) {
 	}
 	if got := fraction(0.5, errors.New("api down")); got != "" {
 		t.Errorf("fraction with an error = %q, want empty", got)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	tests := []struct {
+		timeout time.Duration
+		retries int
+		want    time.Duration
+	}{
+		{2 * time.Minute, 3, 30 * time.Second},
+		{10 * time.Minute, 0, 10 * time.Minute}, // no retries: the whole timeout
+		{10 * time.Minute, 3, 150 * time.Second},
+		{2 * time.Second, 10, time.Second}, // never under a second
+	}
+	for _, tt := range tests {
+		if got := requestTimeout(tt.timeout, tt.retries); got != tt.want {
+			t.Errorf("requestTimeout(%v, %d) = %v, want %v", tt.timeout, tt.retries, got, tt.want)
+		}
 	}
 }

@@ -277,9 +277,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 	}
 
 	// What the verdict does to the step, and why.
-	var code int
-	var warn bool
-	var why string
+	code, warn, why := exitPass, false, ""
 	switch {
 	case res.Verdict == gate.Pass:
 		return exitPass

@@ -50,8 +50,8 @@ type Batch struct {
 }
 
 // Undecided is the number of attempts executed but judged neither way: they
-// errored. The gate counts them as failures: an attempt that errored is no
-// evidence of success.
+// errored, or a running batch has not judged them yet. The gate counts them
+// as failures: an attempt that errored is no evidence of success.
 func (b Batch) Undecided() int64 { return max(b.Total-b.Successful-b.Failed, 0) }
 
 // Pending is the number of configured attempts not executed yet.

@@ -271,3 +271,14 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestRegressionAtTheConfidenceLevel(t *testing.T) {
+	// 0/30 after 0/30 with no rise allowed: the probability of a rise is
+	// exactly 1/2, which quadrature puts a hair below. At confidence 0.5 the
+	// gate must fail, as exact arithmetic would.
+	r := Evaluate(Input{Gated: []Batch{batch("new", 0, 30)}, Baseline: []Batch{batch("old", 0, 30)},
+		Rules: Rules{MaxRegression: rate("0"), Confidence: 0.5}, Now: now})
+	if v := verdicts(r)["max-regression"]; v != Fail {
+		t.Errorf("max-regression = %s, want fail at P = 0.5", v)
+	}
+}

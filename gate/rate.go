@@ -43,7 +43,7 @@ func ParseRate(s string) (Rate, error) {
 		switch {
 		case percent:
 			return fmt.Errorf("%q is above 100%%", s)
-		case len(intPart) <= 2 || intPart == "100" && fracPart == "":
+		case atMost100(intPart, fracPart):
 			return fmt.Errorf("%q is above 1: write a fraction from 0 to 1, or a percentage such as %s%%", s, value)
 		}
 		return fmt.Errorf("%q is above 1: write a fraction from 0 to 1 or a percentage from 0%% to 100%%", s)
@@ -68,6 +68,12 @@ func ParseRate(s string) (Rate, error) {
 		return Rate{}, above()
 	}
 	return r.reduce(), nil
+}
+
+// atMost100 reports whether the number with these digits (leading zeros of
+// the whole part and trailing zeros of the fraction removed) is at most 100.
+func atMost100(whole, frac string) bool {
+	return len(whole) < 3 || whole == "100" && frac == ""
 }
 
 // MustRate is ParseRate for constants in code and tests.

@@ -201,9 +201,12 @@ func Parse(r Raw) (Config, error) {
 	c.Rules.MinAttempts = p.count("min-attempts", r.MinAttempts, 0, 1<<50)
 	if r.Confidence != "" {
 		// A level is a rate, but the rate's own advice ("2%") would mislead.
-		if conf, err := gate.ParseRate(r.Confidence); err != nil || conf.Float64() < 0.5 || conf.Float64() >= 1 {
+		switch conf, err := gate.ParseRate(r.Confidence); {
+		case err != nil:
 			p.add("confidence", fmt.Sprintf("%q is not a confidence level: give one from 0.5 up to but not including 1, e.g. 0.95 or 95%%", r.Confidence))
-		} else {
+		case conf.Float64() < 0.5 || conf.Float64() >= 1:
+			p.add("confidence", fmt.Sprintf("%q is outside the accepted range: give a level from 0.5 up to but not including 1, e.g. 0.95 or 95%%", r.Confidence))
+		default:
 			c.Rules.Confidence = conf.Float64()
 		}
 	}
@@ -211,7 +214,7 @@ func Parse(r Raw) (Config, error) {
 		// No number of attempts shows a rate of exactly 0 or 1 with
 		// confidence: such a gate would be inconclusive forever.
 		if l := c.Rules.MaxFailureRate; l != nil && l.Float64() == 0 {
-			p.add("max-failure-rate", "is 0 (the default), which no number of attempts can show with confidence: set a positive limit such as 5%, or 100% to leave failures to the other rules")
+			p.add("max-failure-rate", "is 0 (its default), which no number of attempts can show with confidence: set a positive limit such as 5%, or 100% to leave failures to the other rules")
 		}
 		if l := c.Rules.MinSuccessRate; l != nil && l.Float64() == 1 {
 			p.add("min-success-rate", "is 100%, which no number of attempts can show with confidence: set a limit below 1 such as 95% to use confidence")

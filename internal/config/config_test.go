@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"failed attempts", func(r *Raw) { r.MaxFailedAttempts = "2" }, ""},
 		{"failed attempts negative", func(r *Raw) { r.MaxFailedAttempts = "-2" }, "input max-failed-attempts"},
 		{"confidence", func(r *Raw) { r.Confidence = "95%"; r.MaxFailureRate = "5%" }, ""},
-		{"confidence with a zero limit", func(r *Raw) { r.Confidence = "0.95" }, "input max-failure-rate: is 0 (the default), which no number of attempts can show with confidence"},
+		{"confidence with a zero limit", func(r *Raw) { r.Confidence = "0.95" }, "input max-failure-rate: is 0 (its default), which no number of attempts can show with confidence"},
 		{"confidence with a full success limit", func(r *Raw) { r.Confidence = "0.95"; r.MaxFailureRate = "5%"; r.MinSuccessRate = "100%" }, "input min-success-rate: is 100%"},
 		{"confidence too low", func(r *Raw) { r.Confidence = "0.4"; r.MaxFailureRate = "5%" }, "input confidence"},
 		{"confidence one", func(r *Raw) { r.Confidence = "1" }, "input confidence"},
