@@ -29,8 +29,8 @@ import (
 // the looks (Bonferroni, α′ = α/K) is valid too, but it pays for the looks as
 // if they were independent, while pooled looks share most of their attempts:
 // in the case above the calibrated level is 2.5% a look, not 0.83%, and an
-// agent failing 3% of its attempts passes after 3.0 runs on average instead
-// of 3.76.
+// agent failing 3% of its attempts spends 3.0 runs of 6 on average instead
+// of 3.7 (TestSequentialClosingNote compares the designs).
 //
 // # Why the error stays bounded
 //
@@ -49,7 +49,7 @@ import (
 //
 // Counting each side as if the other and the early stop never ended the runs
 // costs almost nothing (a count that crosses one threshold seldom comes back
-// to cross the other: in the case above the figures agree to four decimals)
+// to cross the other: in the case above the figures agree to five decimals)
 // and buys a bound that holds however the runs end: stopped early, by the
 // caller or by the plan, or with runs of other sizes (see Look).
 //
@@ -69,10 +69,13 @@ import (
 // both errors stay within their bounds. Stopping only when neither verdict
 // is reachable would almost never stop: a run of n attempts can add n
 // failures, so a fail stays reachable from nearly every count. Stopping
-// when a pass is out of reach saves the runs an agent clearly above its limit
-// would spend to reach a fail it cannot escape anyway; the gate blocks it
-// either way unless on-inconclusive says otherwise (Step.Futile tells the
-// two stops apart for the report).
+// when a pass is out of reach saves the runs an agent near or above its limit
+// would spend to reach a fail (in the case above, at a true rate of 9.9% or
+// 10.1%, about 4.0 runs instead of 5.8), and an inconclusive verdict blocks
+// the merge as a fail does. Only a caller that lets inconclusive verdicts
+// pass (on-inconclusive) gives something up; it may go on after such a stop,
+// to the budget, and the bounds hold either way (Step.Futile tells this stop
+// from the others).
 type Sequential struct {
 	runAttempts int64
 	runs        int
@@ -168,7 +171,7 @@ func (s Sequential) Look(k int, failures, attempts int64) Step {
 	return Step{Verdict: Inconclusive, More: true}
 }
 
-// Runs is the budget of runs; RunAttempts the attempts of each.
+// Runs is the budget: the most runs the plan starts.
 func (s Sequential) Runs() int { return s.runs }
 
 // RunAttempts is the attempts a run is planned to execute.
@@ -386,23 +389,24 @@ func (s *Sequential) calibrate() {
 		p, f := g.crossings(q)
 		return p <= alpha && f <= alpha
 	}
-	// Between two neighbouring tails the plan is the same; the gaps are
-	// ordered, and a higher level only moves thresholds towards deciding.
-	// So bisect for the highest gap whose plan keeps both errors within
-	// alpha; the last candidate is alpha itself.
-	candidate := func(i int) float64 {
-		if i == len(tails)-1 {
+	// Between two neighbouring tails the plan is the same, and a higher
+	// level only moves thresholds towards deciding, so the crossings grow
+	// with the gap. Bisect for the highest gap whose plan keeps both within
+	// alpha; the last candidate is alpha itself, the first (below every
+	// tail, where nothing decides) always keeps them.
+	top := len(tails) - 1
+	level := func(i int) float64 {
+		if i == top {
 			return alpha
 		}
-		return (tails[i] + tails[i+1]) / 2
+		return shortest(tails[i], tails[i+1])
 	}
-	best := 0 // the gap above 0: below every tail, nothing decides.
-	if lo, hi := 0, len(tails)-1; ok(planAt(candidate(hi))) {
-		best = hi
-	} else {
+	best := top
+	if !ok(planAt(level(top))) {
+		lo, hi := 0, top
 		for hi-lo > 1 {
 			mid := (lo + hi) / 2
-			if ok(planAt(candidate(mid))) {
+			if ok(planAt(level(mid))) {
 				lo = mid
 			} else {
 				hi = mid
@@ -411,13 +415,13 @@ func (s *Sequential) calibrate() {
 		best = lo
 	}
 	for ; ; best-- {
-		l := alpha
-		if best < len(tails)-1 {
-			l = shortest(tails[best], tails[best+1])
+		conf := 1 - level(best)
+		if best == top {
+			conf = s.confidence
 		}
-		s.setLevel(1-l, planAt(l))
-		// The bounds decide the thresholds; they agree with the tails
-		// away from the gap's ends, and the check makes sure.
+		s.setLevel(conf, planAt(level(best)))
+		// The bounds decide the thresholds. Inside a gap they agree with
+		// the tails; the check makes sure.
 		if best == 0 || ok(s) {
 			return
 		}
@@ -433,13 +437,16 @@ func firstAbove(c, l float64) int {
 }
 
 // shortest returns the number with the fewest significant digits strictly
-// inside (lo, hi), kept off both ends so that rounding in the bounds cannot
-// reach them; the midpoint when none is so short.
+// inside (lo, hi), 0 <= lo < hi < 1, kept off both ends so that rounding in
+// the bounds cannot reach them; the midpoint when none is so short. Reports
+// then say 2.5%, not 2.4893%: any level in the gap gives the same plan.
 func shortest(lo, hi float64) float64 {
 	const margin = 1e-9
 	for digits := 1; digits <= 12; digits++ {
-		step := math.Pow(10, math.Floor(math.Log10(hi))-float64(digits-1))
-		v := math.Floor(hi*(1-margin)/step) * step
+		// A power of ten that is a whole number, so dividing by it rounds
+		// once: 25/1000 is the float nearest 0.025.
+		scale := math.Pow(10, float64(digits-1)-math.Floor(math.Log10(hi)))
+		v := math.Floor(hi*(1-margin)*scale) / scale
 		if v > lo*(1+margin) && v > 0 {
 			return v
 		}
