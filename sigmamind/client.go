@@ -337,7 +337,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	req.Header.Set("X-API-Key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.UserAgent)
-	transportErr := func(err error) error {
+	transportErr := func(err error) *TransportError {
 		// *url.Error repeats the full URL; the method and path say enough.
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -360,11 +360,17 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		limit = errorBodyBytes
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, transportErr(err) // a truncated answer may come whole next time
-	}
 	if resp.StatusCode/100 != 2 {
+		// The status is the answer: a 401 whose body broke off is still a
+		// refused key, not a network failure. The body only adds detail.
 		return nil, c.apiError(resp, path, body, attempt)
+	}
+	if err != nil {
+		// The server answered, then the body broke off; a whole answer may
+		// come next time.
+		te := transportErr(err)
+		te.Status = resp.StatusCode
+		return nil, te
 	}
 	if int64(len(body)) > limit {
 		return nil, &ResponseError{Method: req.Method, Path: path,

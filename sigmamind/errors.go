@@ -1,6 +1,7 @@
 package sigmamind
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -89,17 +90,24 @@ func (e *ResponseError) Error() string {
 	return s
 }
 
-// TransportError is a request that got no HTTP answer: refused, reset, timed
-// out.
+// TransportError is a request that got no whole HTTP answer: refused, reset,
+// timed out, or answered with a body that broke off.
 type TransportError struct {
 	Method   string
 	Path     string
 	Attempts int
-	Err      error
+	// Status is the status of an answer whose body then broke off; 0 when
+	// no answer came at all. The server was reached: "could not reach" would
+	// send people to the wrong place.
+	Status int
+	Err    error
 }
 
 func (e *TransportError) Error() string {
 	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s %s: the %d %s answer broke off before its end: %v", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Err)
+	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -110,11 +118,22 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 // Retryable reports whether the failure is one the network may heal. A
 // certificate the client does not trust will not become trusted by retrying.
-func (e *TransportError) Retryable() bool {
+func (e *TransportError) Retryable() bool { return !e.Certificate() }
+
+// Certificate reports a server certificate that the client could not verify:
+// untrusted, expired, for another host, or otherwise unacceptable.
+func (e *TransportError) Certificate() bool {
+	var verify *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	var hostname x509.HostnameError
-	return !errors.As(e.Err, &unknownAuthority) && !errors.As(e.Err, &invalid) && !errors.As(e.Err, &hostname)
+	var roots x509.SystemRootsError
+	var insecure x509.InsecureAlgorithmError
+	var constraint x509.ConstraintViolationError
+	var critical x509.UnhandledCriticalExtension
+	return errors.As(e.Err, &verify) || errors.As(e.Err, &unknownAuthority) || errors.As(e.Err, &invalid) ||
+		errors.As(e.Err, &hostname) || errors.As(e.Err, &roots) || errors.As(e.Err, &insecure) ||
+		errors.As(e.Err, &constraint) || errors.As(e.Err, &critical)
 }
 
 // DataError is a batch run whose numbers cannot be true.
