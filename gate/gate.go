@@ -160,7 +160,8 @@ type Bound struct {
 	Lower      float64 `json:"lower"`
 	Upper      float64 `json:"upper"`
 	// Needed is how many more attempts, none failing, would decide the rule
-	// when it is inconclusive; -1 when no number would; 0 otherwise.
+	// when it is inconclusive; -1 when no number would, NeededTooMany
+	// (math.MaxInt64) when more than MaxNeeded would; 0 otherwise.
 	Needed int64 `json:"attemptsNeeded"`
 }
 
@@ -452,8 +453,13 @@ func (j judge) minSuccessRate(limit Rate) Check {
 
 // neededPhrase tells how much more evidence would decide a rule.
 func neededPhrase(k int64, what, rate, limit, at string) string {
-	if k < 0 {
+	switch {
+	case k < 0:
 		return fmt.Sprintf("no number of attempts can show %s %s %s: loosen the limit", rate, limit, at)
+	case k > MaxNeeded:
+		return fmt.Sprintf("more than %d more attempts with no %s would be needed to show %s %s %s", MaxNeeded, what, rate, limit, at)
+	case k == 1:
+		return fmt.Sprintf("1 more attempt with no %s would show %s %s %s", what, rate, limit, at)
 	}
 	return fmt.Sprintf("%d more attempts with no %s would show %s %s %s", k, what, rate, limit, at)
 }
