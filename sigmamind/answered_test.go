@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -116,7 +118,9 @@ func TestUntrustedCertificate(t *testing.T) {
 	t.Parallel()
 	fake := sigmamindtest.NewHandler(sigmamindtest.WithAPIKey(secret))
 	fake.AddBatchRuns(agent, runs(0, 1)...)
-	ts := httptest.NewTLSServer(fake.Handler())
+	ts := httptest.NewUnstartedServer(fake.Handler())
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	c, sl := newClient(t, ts.URL, secret)
 	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
