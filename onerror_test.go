@@ -86,6 +86,9 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 		{"https to a server that does not speak it", func(t *testing.T) string { return strings.Replace(fake(t), "http://", "https://", 1) }, nil, false,
 			"the server at api-url does not speak https: check the scheme and port of api-url"},
 
+		{"an answer that is not HTTP", func(t *testing.T) string { return rawServer(t, "SSH-2.0-OpenSSH_9.6\r\n") }, nil, false,
+			`an answer came but could not be read: net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH_9.6" after 2 attempts; the server at api-url answered, but not with HTTP the gate can read`},
+
 		// What an outage explains, after the retries.
 		{"429", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Status: 429, Times: 9}) }, nil, true, "429 Too Many Requests after 2 attempts; SigmaMind is limiting the rate of requests: re-run the job later"},
 		{"500", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Status: 500, Times: 9}) }, nil, true, "500 Internal Server Error: Unexpected server error after 2 attempts; SigmaMind failed to answer: re-run the job later"},
@@ -106,6 +109,10 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 		}, nil, true, "connection refused after 2 attempts; could not reach http://127.0.0.1:"},
 		{"an answer that broke off", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Truncate: true, Times: 9}) }, nil, true,
 			"the 200 OK answer broke off before its end: unexpected EOF after 2 attempts; SigmaMind answered, but the response broke off before its end: re-run the job later"},
+		{"headers cut short", func(t *testing.T) string {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+		}, nil, true,
+			"an answer came but could not be read: net/http: HTTP/1.x transport connection broken: unexpected EOF after 2 attempts; SigmaMind answered, but the response broke off before its end"},
 		{"a hung connection", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Hang: true, Times: 9}) }, map[string]string{"timeout": "1s"}, true,
 			"no complete answer within timeout 1s"},
 	}
@@ -159,7 +166,11 @@ func TestOutageAndHint(t *testing.T) {
 		return &sigmamind.TransportError{Method: "GET", Path: "/v1/batch-runs", Attempts: 4, Err: err}
 	}
 	brokeOff := transport(syscall.ECONNRESET)
-	brokeOff.Status = 200
+	brokeOff.Answered, brokeOff.Status = true, 200
+	cutShort := transport(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", io.ErrUnexpectedEOF))
+	cutShort.Answered = true
+	notHTTP := transport(errors.New(`malformed HTTP response "SSH-2.0-OpenSSH_9.6"`))
+	notHTTP.Answered = true
 	listing := func(err error) error { return fmt.Errorf("could not list the batch runs of agent agent_x: %w", err) }
 	data := &sigmamind.DataError{BatchID: "b", Problem: "negative attempt count"}
 	tests := []struct {
@@ -181,6 +192,8 @@ func TestOutageAndHint(t *testing.T) {
 		{"the caller's deadline", context.DeadlineExceeded, true, "no complete answer within timeout"},
 		{"a resolver that is down", transport(&net.DNSError{Err: "server misbehaving", Name: "api.sigmamind.ai", IsTemporary: true}), true, "could not reach"},
 		{"an answer that broke off", brokeOff, true, "SigmaMind answered, but the response broke off before its end"},
+		{"headers cut short", cutShort, true, "SigmaMind answered, but the response broke off before its end"},
+		{"an answer that is not HTTP", notHTTP, false, "answered, but not with HTTP the gate can read: check api-url"},
 
 		{"301", api(301), false, "the API answered with a redirect"},
 		{"304", api(304), false, "the API answered with a redirect"},
@@ -232,9 +245,36 @@ func TestOutageAndHint(t *testing.T) {
 				t.Errorf("hint(%v) = %q advises re-running: %v; outage: %v", tt.err, h, advises, tt.outage)
 			}
 			var tr *sigmamind.TransportError
-			if errors.As(tt.err, &tr) && tr.Status != 0 && strings.Contains(h, "could not reach") {
+			if errors.As(tt.err, &tr) && (tr.Answered || tr.Status != 0) && strings.Contains(h, "could not reach") {
 				t.Errorf("hint(%v) = %q, though the server answered", tt.err, h)
 			}
 		})
 	}
+}
+
+// rawServer answers every connection with reply, whatever was asked, and
+// closes it: a server on api-url that speaks something else, or breaks off.
+func rawServer(t *testing.T, reply string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 4096)
+				c.Read(buf) // the request, or enough of it
+				io.WriteString(c, reply)
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
 }

@@ -417,8 +417,9 @@ func inputs(raw config.Raw) map[string]string {
 // warn. Everything else fails the step whatever on-error says, since
 // re-running will not change it: a refused key, an unknown agent or
 // batch-id, a redirect, an answer that is not the API's, impossible data, a
-// certificate the runner does not trust, an api-url whose host does not
-// exist or does not speak https. An error it does not know is no outage.
+// certificate the runner does not trust, an answer that is no HTTP, an
+// api-url whose host does not exist or does not speak https. An error it
+// does not know is no outage.
 func outage(err error) bool {
 	ok, _ := classify(err)
 	return ok
@@ -438,7 +439,7 @@ func classify(err error) (outage bool, culprit error) {
 		return e.StatusCode == http.StatusTooManyRequests || serverFailure(e.StatusCode), err
 	case *sigmamind.TransportError:
 		// Canceled is the gate stopped from outside, not the network.
-		return !errors.Is(e, context.Canceled) && !e.Certificate() && !notTLS(e) && !noSuchHost(e), err
+		return !errors.Is(e, context.Canceled) && !e.Certificate() && !e.Malformed() && !notTLS(e) && !noSuchHost(e), err
 	case interface{ Unwrap() []error }:
 		errs := e.Unwrap()
 		for _, sub := range errs {
@@ -528,7 +529,9 @@ func hint(err error, cfg config.Config) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("no complete answer within timeout %v (each of the %d tries may take %v): re-run the job later, or raise timeout",
 			cfg.Timeout, cfg.Retries+1, requestTimeout(cfg.Timeout, cfg.Retries))
-	case errors.As(err, &tr) && tr.Status != 0:
+	case errors.As(err, &tr) && tr.Malformed():
+		return "the server at api-url answered, but not with HTTP the gate can read: check api-url (its scheme and port), and any proxy between the runner and it"
+	case errors.As(err, &tr) && (tr.Answered || tr.Status != 0):
 		return "SigmaMind answered, but the response broke off before its end: re-run the job later; raising retries rides out short outages"
 	case errors.As(err, &tr):
 		return "could not reach " + cfg.APIURL + ": check api-url and the runner's network, or re-run the job later"

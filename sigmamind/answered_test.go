@@ -1,17 +1,21 @@
 package sigmamind_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sigmagate/sigmagate/sigmamind"
@@ -29,6 +33,8 @@ func TestAnswerThatBrokeOff(t *testing.T) {
 		InMessage   bool
 		Retryable   bool
 		Certificate bool
+		Answered    bool
+		Malformed   bool
 	}
 	tests := []struct {
 		name    string
@@ -37,7 +43,7 @@ func TestAnswerThatBrokeOff(t *testing.T) {
 		want    got
 	}{
 		{"a 200 whose body broke off", []sigmamindtest.Fault{{Truncate: true, Times: 10}}, "the 200 OK answer broke off before its end: unexpected EOF after 2 attempts",
-			got{Type: "transport", Status: 200, Requests: 2, InMessage: true, Retryable: true}},
+			got{Type: "transport", Status: 200, Requests: 2, InMessage: true, Retryable: true, Answered: true}},
 		{"no answer at all", []sigmamindtest.Fault{{Reset: true, Times: 10}}, "",
 			got{Type: "transport", Status: 0, Requests: 2, InMessage: true, Retryable: true}},
 		// Before, these were transport failures: a refused key whose body
@@ -65,7 +71,7 @@ func TestAnswerThatBrokeOff(t *testing.T) {
 			case errors.As(err, &ae):
 				g = got{Type: "api", Status: ae.StatusCode, Retryable: ae.Retryable()}
 			case errors.As(err, &te):
-				g = got{Type: "transport", Status: te.Status, Retryable: te.Retryable(), Certificate: te.Certificate()}
+				g = got{Type: "transport", Status: te.Status, Retryable: te.Retryable(), Certificate: te.Certificate(), Answered: te.Answered, Malformed: te.Malformed()}
 			default:
 				t.Fatalf("error %v (%T), want an APIError or a TransportError", err, err)
 			}
@@ -130,5 +136,84 @@ func TestUntrustedCertificate(t *testing.T) {
 	}
 	if n := len(sl.Durations()); n != 0 {
 		t.Errorf("retried %d times, want none", n)
+	}
+}
+
+// TestAnswerThatIsNotHTTP: a server that answers with something that is not
+// HTTP was reached, and re-sending will not mend it; one whose answer was
+// cut short within the headers was reached too, but the network explains it.
+func TestAnswerThatIsNotHTTP(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		reply         string
+		wantMalformed bool
+		wantMessage   string
+	}{
+		{"another protocol", "SSH-2.0-OpenSSH_9.6\r\n", true, `an answer came but could not be read: net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH_9.6"`},
+		{"a bad status line", "HTTP/1.1 two hundred OK\r\n\r\n", true, "malformed HTTP status code"},
+		{"headers cut at a line's end", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", false, "an answer came but could not be read: net/http: HTTP/1.x transport connection broken: unexpected EOF"},
+		{"nothing", "", false, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					c.SetDeadline(time.Now().Add(5 * time.Second))
+					c.Read(make([]byte, 4096))
+					io.WriteString(c, tt.reply)
+					c.Close()
+				}
+			}()
+			c, _ := newClient(t, "http://"+l.Addr().String(), secret)
+			c.MaxRetries = 0
+			_, err = c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			var te *sigmamind.TransportError
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v (%T), want a TransportError", err, err)
+			}
+			if te.Answered != (tt.reply != "") || te.Malformed() != tt.wantMalformed || te.Status != 0 {
+				t.Errorf("%v: Answered %v, Malformed %v, Status %d; want %v, %v, 0", err, te.Answered, te.Malformed(), te.Status, tt.reply != "", tt.wantMalformed)
+			}
+			if !strings.Contains(err.Error(), tt.wantMessage) {
+				t.Errorf("error %q does not contain %q", err, tt.wantMessage)
+			}
+		})
+	}
+}
+
+func TestTransportErrorMalformed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		answered bool
+		status   int
+		err      error
+		want     bool
+	}{
+		{true, 0, errors.New(`malformed HTTP response "x"`), true},
+		{true, 0, textproto.ProtocolError("malformed MIME header line: x"), true},
+		{true, 0, fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", io.ErrUnexpectedEOF), false},
+		{true, 0, syscall.ECONNRESET, false},
+		{true, 0, fmt.Errorf("no answer within 1s: %w", context.DeadlineExceeded), false},
+		{true, 200, io.ErrUnexpectedEOF, false},    // the body broke off
+		{true, 200, errors.New("anything"), false}, // a status came: it is HTTP
+		{false, 0, errors.New("anything"), false},  // nothing came
+		{false, 0, syscall.ECONNREFUSED, false},
+	}
+	for _, tt := range tests {
+		e := &sigmamind.TransportError{Method: "GET", Path: "/p", Attempts: 1, Answered: tt.answered, Status: tt.status, Err: tt.err}
+		if got := e.Malformed(); got != tt.want {
+			t.Errorf("Malformed() of %+v = %v, want %v", e, got, tt.want)
+		}
 	}
 }

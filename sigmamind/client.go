@@ -12,9 +12,11 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -330,6 +332,14 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
 		defer cancel()
 	}
+	// Whether any of an answer came, to tell a server that answered with
+	// something unreadable from one that could not be reached. Reset for
+	// every request of a redirect chain.
+	var answered atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:              func(string) { answered.Store(false) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
@@ -352,7 +362,9 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, transportErr(err)
+		te := transportErr(err)
+		te.Answered = answered.Load()
+		return nil, te
 	}
 	defer resp.Body.Close()
 	limit := int64(MaxBodyBytes)
@@ -369,7 +381,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		// The server answered, then the body broke off; a whole answer may
 		// come next time.
 		te := transportErr(err)
-		te.Status = resp.StatusCode
+		te.Answered, te.Status = true, resp.StatusCode
 		return nil, te
 	}
 	if int64(len(body)) > limit {

@@ -1,13 +1,16 @@
 package sigmamind
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 )
@@ -91,22 +94,27 @@ func (e *ResponseError) Error() string {
 }
 
 // TransportError is a request that got no whole HTTP answer: refused, reset,
-// timed out, or answered with a body that broke off.
+// timed out, or answered with something that broke off or was not HTTP.
 type TransportError struct {
 	Method   string
 	Path     string
 	Attempts int
+	// Answered is set when some of an answer came: the server was reached,
+	// and "could not reach" would send people to the wrong place.
+	Answered bool
 	// Status is the status of an answer whose body then broke off; 0 when
-	// no answer came at all. The server was reached: "could not reach" would
-	// send people to the wrong place.
+	// no status line was read.
 	Status int
 	Err    error
 }
 
 func (e *TransportError) Error() string {
 	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
-	if e.Status != 0 {
+	switch {
+	case e.Status != 0:
 		s = fmt.Sprintf("%s %s: the %d %s answer broke off before its end: %v", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Err)
+	case e.Answered:
+		s = fmt.Sprintf("%s %s: an answer came but could not be read: %v", e.Method, e.Path, e.Err)
 	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
@@ -115,6 +123,19 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Malformed reports an answer that came but is no HTTP the client can read
+// (another service on the port, a broken proxy), rather than one that the
+// connection cut short or that timed out: re-sending will not mend it.
+func (e *TransportError) Malformed() bool {
+	if !e.Answered || e.Status != 0 {
+		return false // no byte came, or the status did and the body broke off
+	}
+	cut := errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) || errors.Is(e.Err, syscall.ECONNRESET) ||
+		errors.Is(e.Err, syscall.ECONNABORTED) || errors.Is(e.Err, syscall.EPIPE) || errors.Is(e.Err, context.DeadlineExceeded) ||
+		errors.Is(e.Err, context.Canceled)
+	return !cut
+}
 
 // Retryable reports whether the failure is one the network may heal. A
 // certificate the client does not trust will not become trusted by retrying.
