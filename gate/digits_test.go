@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -190,4 +191,42 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// TestRegressionDigits: the rise reads on the side of max-regression where
+// it exactly is, with no binary noise, and the limit with its digits.
+func TestRegressionDigits(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name               string
+		x1, n1, x0, n0     int64
+		limit              string
+		verdict            Verdict
+		wantLimit, wantAct string
+	}{
+		{"just above the limit", 5001, 100000, 0, 100, "5%", Fail, "≤ +5.0 points", "+5.001 points"},
+		{"on the limit, though floats differ", 15, 100, 10, 100, "5%", Pass, "≤ +5.0 points", "+5.0 points"},
+		{"a limit with more digits", 2, 10, 0, 10, "2.345%", Fail, "≤ +2.345 points", "+20.0 points"},
+		{"a fall", 0, 10, 1, 10, "5%", Pass, "≤ +5.0 points", "−10.0 points"},
+		{"a tiny fall", 99999, 1000000, 1, 10, "5%", Pass, "≤ +5.0 points", "−0.0001 points"},
+	}
+	for _, tt := range tests {
+		limit := MustRate(tt.limit)
+		r := Evaluate(Input{AgentID: "a", Gated: []Batch{{ID: "new", Created: at, Failed: tt.x1, Successful: tt.n1 - tt.x1, Total: tt.n1}},
+			Baseline:  []Batch{{ID: "old", Created: at, Failed: tt.x0, Successful: tt.n0 - tt.x0, Total: tt.n0}},
+			Requested: 1, Rules: Rules{MaxFailureRate: ptr(MustRate("100%")), MaxRegression: &limit}, Now: at})
+		for _, ch := range r.Checks {
+			if ch.Rule != "max-regression" {
+				continue
+			}
+			got := []string{string(ch.Verdict), ch.LimitText, ch.ActualText}
+			if diff := cmp.Diff([]string{string(tt.verdict), tt.wantLimit, tt.wantAct}, got); diff != "" {
+				t.Errorf("%s: mismatch (-want +got):\n%s", tt.name, diff)
+			}
+		}
+	}
+	if got := percentsBeside("95%", []int{-1}, 0.9499); got[0] != "94.99%" {
+		t.Errorf("a probability below the confidence 95%% reads %s", got[0])
+	}
 }

@@ -177,6 +177,9 @@ type Regression struct {
 	// Probability that the rise exceeds the limit, when judged with
 	// confidence.
 	Probability *float64 `json:"probability,omitempty"`
+	// ProbabilityText is Probability for people, on the right side of the
+	// confidence.
+	ProbabilityText string `json:"-"`
 }
 
 // Result is the gate's judgement.
@@ -517,7 +520,8 @@ func (j judge) maxAge() Check {
 }
 
 func (j judge) maxRegression(limit Rate, base Counts) Check {
-	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ +" + strings.TrimSuffix(limit.limitString(), "%") + " points"}
+	lim := points(limit.limitString(), limit.Float64())
+	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + lim}
 	if base.Total == 0 || j.c.Total == 0 {
 		ch.Verdict, ch.ActualText = Skipped, "n/a"
 		ch.Reason = "no older batch runs with attempts to compare with"
@@ -531,7 +535,10 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 	reg.Rise = reg.NewRate - reg.BaselineRate
 	ch.Regression = reg
 	ch.Actual = ptr(reg.Rise)
-	ch.ActualText = signedPoints(reg.Rise)
+	// The side of the limit is the exact one: the floats' difference may
+	// be a hair off (0.15 − 0.1 is not 0.05).
+	rise := riseCmp(x1, n1, x0, n0, limit)
+	ch.ActualText = points(percentsBeside(limit.limitString(), []int{rise}, reg.Rise)[0], reg.Rise)
 	runs := "baseline batch runs"
 	if base.Batches == 1 {
 		runs = "baseline batch run"
@@ -545,27 +552,29 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 		// on the side of failing.
 		if p >= conf-1e-9 {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
+			reg.ProbabilityText = Percent(p)
+			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, lim, reg.ProbabilityText, Confidence(conf))
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
+			reg.ProbabilityText = percentsBeside(Confidence(conf), []int{-1}, p)[0]
+			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, lim, reg.ProbabilityText, Confidence(conf))
 		}
 		return ch
 	}
-	if riseAbove(x1, n1, x0, n0, limit) {
+	if rise > 0 {
 		ch.Verdict = Fail
-		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, signedPoints(limit.Float64()))
+		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, lim)
 	} else {
 		ch.Verdict = Pass
-		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, signedPoints(limit.Float64()))
+		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, lim)
 	}
 	return ch
 }
 
-// riseAbove reports exactly whether x1/n1 − x0/n0 > limit.
-func riseAbove(x1, n1, x0, n0 int64, limit Rate) bool {
+// riseCmp compares x1/n1 − x0/n0 with limit exactly: -1, 0 or +1.
+func riseCmp(x1, n1, x0, n0 int64, limit Rate) int {
 	rise := new(big.Rat).Sub(big.NewRat(x1, n1), big.NewRat(x0, n0))
-	return rise.Cmp(limit.rat()) > 0
+	return rise.Cmp(limit.rat())
 }
 
 // Confidence writes a confidence level as people say it: 95%, 99.9%. It
@@ -593,9 +602,10 @@ func Confidence(c float64) string {
 	return sign + whole + "%"
 }
 
-// signedPoints writes a difference of rates in percentage points.
-func signedPoints(f float64) string {
-	p := strings.TrimSuffix(Percent(math.Abs(f)), "%") + " points"
+// points writes a difference of rates f, written as a percentage s, in
+// percentage points with its sign: +5.0 points, −2.5 points.
+func points(s string, f float64) string {
+	p := strings.TrimPrefix(strings.TrimSuffix(s, "%"), "-") + " points"
 	switch {
 	case f > 0:
 		return "+" + p

@@ -217,16 +217,25 @@ func (r Rate) limitString() string {
 // wrongly. So no sentence reads "bounds 10.0% to 10.0%, cannot be shown to
 // be at most 10.0%". Past percentDigits each is written as Percent writes it.
 func percentsAgainst(limit Rate, fs ...float64) []string {
+	sides := make([]int, len(fs))
+	for i, f := range fs {
+		sides[i] = cmp.Compare(f, limit.Float64())
+	}
+	return percentsBeside(limit.limitString(), sides, fs...)
+}
+
+// percentsBeside is percentsAgainst for a limit written as shown ("12.345%",
+// "95%"), where sides[i] is how fs[i] compares with the limit: the printed
+// values are compared with the limit as it reads.
+func percentsBeside(shown string, sides []int, fs ...float64) []string {
 	out := make([]string, len(fs))
-	// The limit as it reads: printed values are compared with that, the
-	// values themselves with the limit.
-	lp, _ := strconv.ParseFloat(strings.TrimSuffix(limit.limitString(), "%"), 64)
+	lp, _ := strconv.ParseFloat(strings.TrimSuffix(shown, "%"), 64)
 	for prec := 1; prec <= percentDigits; prec++ {
 		good := true
 		for i, f := range fs {
 			out[i] = strconv.FormatFloat(f*100, 'f', prec, 64)
 			v, _ := strconv.ParseFloat(out[i], 64)
-			good = good && !math.IsNaN(f) && (v == 0) == (f == 0) && (v == 100) == (f == 1) && cmp.Compare(v, lp) == cmp.Compare(f, limit.Float64())
+			good = good && !math.IsNaN(f) && (v == 0) == (f == 0) && (v == 100) == (f == 1) && cmp.Compare(v, lp) == sides[i]
 			for j := range i {
 				good = good && (fs[j] == f) == (out[j] == out[i])
 			}

@@ -211,7 +211,11 @@ func actual(ch gate.Check) string {
 	if rg := ch.Regression; rg != nil {
 		s = fmt.Sprintf("%s (%s → %s)", s, gate.Percent(rg.BaselineRate), gate.Percent(rg.NewRate))
 		if rg.Probability != nil {
-			s += fmt.Sprintf("; probability of a larger rise %s", gate.Percent(*rg.Probability))
+			p := rg.ProbabilityText
+			if p == "" {
+				p = gate.Percent(*rg.Probability)
+			}
+			s += fmt.Sprintf("; probability of a larger rise %s", p)
 		}
 	}
 	return s
