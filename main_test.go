@@ -247,7 +247,9 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		{"still running, pass", with("api-url", running.URL, "on-inconclusive", "pass"), 0, map[string]string{"result": "inconclusive", "passed": "true"}, "", ""},
 		{"wrong key", with("api-key", "sk-wrong-key"), 3, noCounts("error"),
 			"401 Unauthorized: X-API-Key is missing or invalid; SigmaMind rejected the API key: check the api-key secret", ""},
-		{"wrong key, on-error warn", with("api-key", "sk-wrong-key", "on-error", "warn"), 0, noCounts("error"), "", "on-error: warn lets this step pass, but re-running will not cure this"},
+		// on-error: warn excuses outages only: a refused key still fails.
+		{"wrong key, on-error warn", with("api-key", "sk-wrong-key", "on-error", "warn"), 3, noCounts("error"),
+			"SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys) (on-error: warn lets only outages pass, and this is not one)", ""},
 		{"unknown agent", with("agent-id", "agent_nobody"), 3, noCounts("error"), "404 Not Found: Agent not found: agent_nobody; check agent-id", ""},
 		{"unknown batch", with("batch-id", "batch_nope"), 3, noCounts("error"), "batch run batch_nope was not found among the 2 batch runs of agent agent_x", ""},
 	}
@@ -596,10 +598,11 @@ func TestFaultsNeverPass(t *testing.T) {
 		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
 		{"a line break in an id", nil, []sigmamind.BatchRun{{BatchID: "batch_x\n::error::pwned", SuccessfulAttempts: 5, TotalAttempts: 5}}, nil, 3, "error", "batchId contains a control character"},
 		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		{"a proxy's page warned", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		{"a redirect elsewhere", []sigmamindtest.Fault{{Status: 301, Body: " "}}, nil, nil, 3, "error", "301 Moved Permanently; the API redirected elsewhere"},
+		// on-error: warn excuses outages only (see onerror_test.go).
+		{"a proxy's page, on-error warn", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "not JSON"},
+		{"a redirect elsewhere", []sigmamindtest.Fault{{Status: 301, Body: " "}}, nil, nil, 3, "error", "301 Moved Permanently; the API answered with a redirect"},
 		{"a reset warned", []sigmamindtest.Fault{{Reset: true, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		{"a refused key warned", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
+		{"a refused key, on-error warn", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "403 Forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

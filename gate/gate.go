@@ -159,8 +159,13 @@ type Bound struct {
 	Confidence float64 `json:"confidence"`
 	Lower      float64 `json:"lower"`
 	Upper      float64 `json:"upper"`
+	// LowerText and UpperText are Lower and Upper for people, with the
+	// digits it takes to read on the right side of the limit.
+	LowerText string `json:"-"`
+	UpperText string `json:"-"`
 	// Needed is how many more attempts, none failing, would decide the rule
-	// when it is inconclusive; -1 when no number would; 0 otherwise.
+	// when it is inconclusive; -1 when no number would, NeededTooMany
+	// (math.MaxInt64) when more than MaxNeeded would; 0 otherwise.
 	Needed int64 `json:"attemptsNeeded"`
 }
 
@@ -172,6 +177,9 @@ type Regression struct {
 	// Probability that the rise exceeds the limit, when judged with
 	// confidence.
 	Probability *float64 `json:"probability,omitempty"`
+	// ProbabilityText is Probability for people, on the right side of the
+	// confidence.
+	ProbabilityText string `json:"-"`
 }
 
 // Result is the gate's judgement.
@@ -374,86 +382,105 @@ func (j judge) noAttempts(ch Check, what string) Check {
 }
 
 func (j judge) maxFailureRate(limit Rate) Check {
-	ch := Check{Rule: "max-failure-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + limit.String()}
+	lim := limit.limitString()
+	ch := Check{Rule: "max-failure-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + lim}
 	if j.c.Total == 0 {
 		return j.noAttempts(ch, "failure rate")
 	}
 	x, n := j.c.Failures(), j.c.Total
-	rate := RateOf(x, n)
-	ch.Actual, ch.ActualText = ptr(rate.Float64()), fmt.Sprintf("%s (%d/%d)", rate, x, n)
+	rate := RateOf(x, n).Float64()
 	conf, ok := j.conf()
+	var b *Bound
+	shown := percentsAgainst(limit, rate)
+	if ok {
+		b = &Bound{Confidence: conf, Lower: LowerBound(x, n, conf), Upper: UpperBound(x, n, conf)}
+		shown = percentsAgainst(limit, rate, b.Lower, b.Upper)
+		b.LowerText, b.UpperText = shown[1], shown[2]
+	}
+	ch.Actual, ch.ActualText = ptr(rate), fmt.Sprintf("%s (%d/%d)", shown[0], x, n)
 	if !ok {
 		if limit.Cmp(x, n) < 0 {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("failure rate %s is above the limit %s (%s)", rate, limit, j.failedPhrase())
+			ch.Reason = fmt.Sprintf("failure rate %s is above the limit %s (%s)", shown[0], lim, j.failedPhrase())
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("failure rate %s is within the limit %s (%s)", rate, limit, j.failedPhrase())
+			ch.Reason = fmt.Sprintf("failure rate %s is within the limit %s (%s)", shown[0], lim, j.failedPhrase())
 		}
 		return ch
 	}
-	b := &Bound{Confidence: conf, Lower: LowerBound(x, n, conf), Upper: UpperBound(x, n, conf)}
 	ch.Bound = b
 	at := "at " + Confidence(conf) + " confidence"
 	switch {
 	case b.Lower > limit.Float64():
 		ch.Verdict = Fail
-		ch.Reason = fmt.Sprintf("failure rate is above the limit %s %s: its lower bound is %s (observed %s; %s)", limit, at, Percent(b.Lower), rate, j.failedPhrase())
+		ch.Reason = fmt.Sprintf("failure rate is above the limit %s %s: its lower bound is %s (observed %s; %s)", lim, at, b.LowerText, shown[0], j.failedPhrase())
 	case b.Upper <= limit.Float64():
 		ch.Verdict = Pass
-		ch.Reason = fmt.Sprintf("failure rate is within the limit %s %s: its upper bound is %s (observed %s; %s)", limit, at, Percent(b.Upper), rate, j.failedPhrase())
+		ch.Reason = fmt.Sprintf("failure rate is within the limit %s %s: its upper bound is %s (observed %s; %s)", lim, at, b.UpperText, shown[0], j.failedPhrase())
 	default:
 		ch.Verdict = Inconclusive
 		b.Needed = AttemptsToShowAtMost(x, n, conf, limit.Float64())
 		ch.Reason = fmt.Sprintf("failure rate %s cannot be shown to be at most %s %s: its bounds are %s to %s (%s); %s",
-			rate, limit, at, Percent(b.Lower), Percent(b.Upper), j.failedPhrase(), neededPhrase(b.Needed, "failures", "a failure rate", "≤ "+limit.String(), at))
+			shown[0], lim, at, b.LowerText, b.UpperText, j.failedPhrase(), neededPhrase(b.Needed, "failures", "a failure rate", "≤ "+lim, at))
 	}
 	return ch
 }
 
 func (j judge) minSuccessRate(limit Rate) Check {
-	ch := Check{Rule: "min-success-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≥ " + limit.String()}
+	lim := limit.limitString()
+	ch := Check{Rule: "min-success-rate", Unit: "rate", Limit: limit.Float64(), LimitText: "≥ " + lim}
 	if j.c.Total == 0 {
 		return j.noAttempts(ch, "success rate")
 	}
 	s, n := j.c.Successful, j.c.Total
-	rate := RateOf(s, n)
-	ch.Actual, ch.ActualText = ptr(rate.Float64()), fmt.Sprintf("%s (%d/%d)", rate, s, n)
+	rate := RateOf(s, n).Float64()
 	phrase := fmt.Sprintf("%d of %d attempts succeeded %s", s, n, j.where)
 	conf, ok := j.conf()
+	var b *Bound
+	shown := percentsAgainst(limit, rate)
+	if ok {
+		b = &Bound{Confidence: conf, Lower: LowerBound(s, n, conf), Upper: UpperBound(s, n, conf)}
+		shown = percentsAgainst(limit, rate, b.Lower, b.Upper)
+		b.LowerText, b.UpperText = shown[1], shown[2]
+	}
+	ch.Actual, ch.ActualText = ptr(rate), fmt.Sprintf("%s (%d/%d)", shown[0], s, n)
 	if !ok {
 		if limit.Cmp(s, n) > 0 {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("success rate %s is below the limit %s (%s)", rate, limit, phrase)
+			ch.Reason = fmt.Sprintf("success rate %s is below the limit %s (%s)", shown[0], lim, phrase)
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("success rate %s meets the limit %s (%s)", rate, limit, phrase)
+			ch.Reason = fmt.Sprintf("success rate %s meets the limit %s (%s)", shown[0], lim, phrase)
 		}
 		return ch
 	}
-	b := &Bound{Confidence: conf, Lower: LowerBound(s, n, conf), Upper: UpperBound(s, n, conf)}
 	ch.Bound = b
 	at := "at " + Confidence(conf) + " confidence"
 	switch {
 	case b.Upper < limit.Float64():
 		ch.Verdict = Fail
-		ch.Reason = fmt.Sprintf("success rate is below the limit %s %s: its upper bound is %s (observed %s; %s)", limit, at, Percent(b.Upper), rate, phrase)
+		ch.Reason = fmt.Sprintf("success rate is below the limit %s %s: its upper bound is %s (observed %s; %s)", lim, at, b.UpperText, shown[0], phrase)
 	case b.Lower >= limit.Float64():
 		ch.Verdict = Pass
-		ch.Reason = fmt.Sprintf("success rate meets the limit %s %s: its lower bound is %s (observed %s; %s)", limit, at, Percent(b.Lower), rate, phrase)
+		ch.Reason = fmt.Sprintf("success rate meets the limit %s %s: its lower bound is %s (observed %s; %s)", lim, at, b.LowerText, shown[0], phrase)
 	default:
 		ch.Verdict = Inconclusive
 		b.Needed = AttemptsToShowAtLeast(s, n, conf, limit.Float64())
 		ch.Reason = fmt.Sprintf("success rate %s cannot be shown to be at least %s %s: its bounds are %s to %s (%s); %s",
-			rate, limit, at, Percent(b.Lower), Percent(b.Upper), phrase, neededPhrase(b.Needed, "failures", "a success rate", "≥ "+limit.String(), at))
+			shown[0], lim, at, b.LowerText, b.UpperText, phrase, neededPhrase(b.Needed, "failures", "a success rate", "≥ "+lim, at))
 	}
 	return ch
 }
 
 // neededPhrase tells how much more evidence would decide a rule.
 func neededPhrase(k int64, what, rate, limit, at string) string {
-	if k < 0 {
+	switch {
+	case k < 0:
 		return fmt.Sprintf("no number of attempts can show %s %s %s: loosen the limit", rate, limit, at)
+	case k > MaxNeeded:
+		return fmt.Sprintf("more than %d more attempts with no %s would be needed to show %s %s %s", MaxNeeded, what, rate, limit, at)
+	case k == 1:
+		return fmt.Sprintf("1 more attempt with no %s would show %s %s %s", what, rate, limit, at)
 	}
 	return fmt.Sprintf("%d more attempts with no %s would show %s %s %s", k, what, rate, limit, at)
 }
@@ -493,7 +520,8 @@ func (j judge) maxAge() Check {
 }
 
 func (j judge) maxRegression(limit Rate, base Counts) Check {
-	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + signedPoints(limit.Float64())}
+	lim := points(limit.limitString(), limit.Float64())
+	ch := Check{Rule: "max-regression", Unit: "rate", Limit: limit.Float64(), LimitText: "≤ " + lim}
 	if base.Total == 0 || j.c.Total == 0 {
 		ch.Verdict, ch.ActualText = Skipped, "n/a"
 		ch.Reason = "no older batch runs with attempts to compare with"
@@ -507,7 +535,10 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 	reg.Rise = reg.NewRate - reg.BaselineRate
 	ch.Regression = reg
 	ch.Actual = ptr(reg.Rise)
-	ch.ActualText = signedPoints(reg.Rise)
+	// The side of the limit is the exact one: the floats' difference may
+	// be a hair off (0.15 − 0.1 is not 0.05).
+	rise := riseCmp(x1, n1, x0, n0, limit)
+	ch.ActualText = points(percentsBeside(limit.limitString(), []int{rise}, reg.Rise)[0], reg.Rise)
 	runs := "baseline batch runs"
 	if base.Batches == 1 {
 		runs = "baseline batch run"
@@ -521,38 +552,60 @@ func (j judge) maxRegression(limit Rate, base Counts) Check {
 		// on the side of failing.
 		if p >= conf-1e-9 {
 			ch.Verdict = Fail
-			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
+			reg.ProbabilityText = Percent(p)
+			ch.Reason = fmt.Sprintf("failure rate rose %s, by more than %s with probability %s (at least the confidence %s)", from, lim, reg.ProbabilityText, Confidence(conf))
 		} else {
 			ch.Verdict = Pass
-			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, signedPoints(limit.Float64()), Percent(p), Confidence(conf))
+			reg.ProbabilityText = percentsBeside(Confidence(conf), []int{-1}, p)[0]
+			ch.Reason = fmt.Sprintf("failure rate went %s; the probability that it rose by more than %s is %s, below the confidence %s", from, lim, reg.ProbabilityText, Confidence(conf))
 		}
 		return ch
 	}
-	if riseAbove(x1, n1, x0, n0, limit) {
+	if rise > 0 {
 		ch.Verdict = Fail
-		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, signedPoints(limit.Float64()))
+		ch.Reason = fmt.Sprintf("failure rate rose %s, by more than max-regression %s", from, lim)
 	} else {
 		ch.Verdict = Pass
-		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, signedPoints(limit.Float64()))
+		ch.Reason = fmt.Sprintf("failure rate went %s, within max-regression %s", from, lim)
 	}
 	return ch
 }
 
-// riseAbove reports exactly whether x1/n1 − x0/n0 > limit.
-func riseAbove(x1, n1, x0, n0 int64, limit Rate) bool {
+// riseCmp compares x1/n1 − x0/n0 with limit exactly: -1, 0 or +1.
+func riseCmp(x1, n1, x0, n0 int64, limit Rate) int {
 	rise := new(big.Rat).Sub(big.NewRat(x1, n1), big.NewRat(x0, n0))
-	return rise.Cmp(limit.rat()) > 0
+	return rise.Cmp(limit.rat())
 }
 
 // Confidence writes a confidence level as people say it: 95%, 99.9%. It
-// rounds away the binary noise of c*100 (0.57 is 57%, not 56.99999999999999%).
+// moves the decimal point of the level's shortest decimal form, so that
+// neither the binary noise of c*100 shows (0.57 is 57%, not
+// 56.99999999999999%) nor rounding (0.999999999999 is not 100%).
 func Confidence(c float64) string {
-	return strconv.FormatFloat(math.Round(c*1e6)/1e4, 'f', -1, 64) + "%"
+	if math.IsNaN(c) || math.IsInf(c, 0) {
+		return "n/a"
+	}
+	s := strconv.FormatFloat(c, 'f', -1, 64) // never an exponent
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", rest
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	frac += "00"
+	whole, frac = strings.TrimLeft(whole+frac[:2], "0"), strings.TrimRight(frac[2:], "0")
+	if whole == "" {
+		whole = "0"
+	}
+	if frac != "" {
+		whole += "." + frac
+	}
+	return sign + whole + "%"
 }
 
-// signedPoints writes a difference of rates in percentage points.
-func signedPoints(f float64) string {
-	p := strings.TrimSuffix(Percent(math.Abs(f)), "%") + " points"
+// points writes a difference of rates f, written as a percentage s, in
+// percentage points with its sign: +5.0 points, −2.5 points.
+func points(s string, f float64) string {
+	p := strings.TrimPrefix(strings.TrimSuffix(s, "%"), "-") + " points"
 	switch {
 	case f > 0:
 		return "+" + p

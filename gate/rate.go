@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/big"
@@ -159,21 +160,97 @@ func (r Rate) rat() *big.Rat {
 // String writes the rate as a percentage, as Percent does.
 func (r Rate) String() string { return Percent(r.Float64()) }
 
+// percentDigits is the most decimals Percent shows: enough to tell 1 in
+// 10^14 attempts, the most that batches can pool, from 0%, and 1 short of
+// them from 100%.
+const percentDigits = 12
+
 // Percent formats a fraction as a percentage for people: one decimal ("12.5%"),
-// or up to four where one would show a rate that is not zero as 0.0% or one
-// that is not whole as 100.0%.
+// or as many more as it takes, up to percentDigits, for a fraction that is
+// not 0 not to read 0.0% and one below 1 not to read 100.0%. Past that it
+// says "<0.000000000001%" or ">99.999999999999%", never 0% or 100%.
 func Percent(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "n/a"
 	}
 	p := f * 100
-	for prec := 1; ; prec++ {
+	for prec := 1; prec <= percentDigits; prec++ {
 		s := strconv.FormatFloat(p, 'f', prec, 64)
 		v, _ := strconv.ParseFloat(s, 64)
-		if prec == 4 || (v == 0) == (p == 0) && (v == 100) == (p == 100) {
+		// f itself decides: f*100 may round to 100 when f is just below 1.
+		if (v == 0) == (f == 0) && (v == 100) == (f == 1) {
 			return s + "%"
 		}
 	}
+	step := "0." + strings.Repeat("0", percentDigits-1) + "1"
+	if f > 0 && f < 0.5 {
+		return "<" + step + "%"
+	}
+	return ">99." + strings.Repeat("9", percentDigits) + "%"
+}
+
+// limitString writes a rate as a percentage with every digit it has, at
+// least one decimal: a limit reads as it was given (12.345%, not 12.3%), so
+// that nothing judged against it seems to be on the wrong side. A rate with
+// more digits than Percent shows is written as Percent writes it.
+func (r Rate) limitString() string {
+	if r.den == 0 || r.num > r.den {
+		return Percent(r.Float64())
+	}
+	// num ≤ den ≤ 10^12 after ParseRate, so num*100 fits.
+	whole, rem := r.num*100/r.den, r.num*100%r.den
+	var frac strings.Builder
+	for rem != 0 || frac.Len() == 0 {
+		if frac.Len() == percentDigits {
+			return Percent(r.Float64())
+		}
+		frac.WriteByte(byte('0' + rem*10/r.den))
+		rem = rem * 10 % r.den
+	}
+	return strconv.FormatUint(whole, 10) + "." + frac.String() + "%"
+}
+
+// percentsAgainst writes fractions that a sentence compares with limit, all
+// to one precision: one decimal as Percent, or as many more as it takes (up
+// to percentDigits) for each to read on the side of limit where it is, for
+// different ones to read differently, and for none to read 0% or 100%
+// wrongly. So no sentence reads "bounds 10.0% to 10.0%, cannot be shown to
+// be at most 10.0%". Past percentDigits each is written as Percent writes it.
+func percentsAgainst(limit Rate, fs ...float64) []string {
+	sides := make([]int, len(fs))
+	for i, f := range fs {
+		sides[i] = cmp.Compare(f, limit.Float64())
+	}
+	return percentsBeside(limit.limitString(), sides, fs...)
+}
+
+// percentsBeside is percentsAgainst for a limit written as shown ("12.345%",
+// "95%"), where sides[i] is how fs[i] compares with the limit: the printed
+// values are compared with the limit as it reads.
+func percentsBeside(shown string, sides []int, fs ...float64) []string {
+	out := make([]string, len(fs))
+	lp, _ := strconv.ParseFloat(strings.TrimSuffix(shown, "%"), 64)
+	for prec := 1; prec <= percentDigits; prec++ {
+		good := true
+		for i, f := range fs {
+			out[i] = strconv.FormatFloat(f*100, 'f', prec, 64)
+			v, _ := strconv.ParseFloat(out[i], 64)
+			good = good && !math.IsNaN(f) && (v == 0) == (f == 0) && (v == 100) == (f == 1) && cmp.Compare(v, lp) == sides[i]
+			for j := range i {
+				good = good && (fs[j] == f) == (out[j] == out[i])
+			}
+		}
+		if good {
+			for i := range out {
+				out[i] += "%"
+			}
+			return out
+		}
+	}
+	for i, f := range fs {
+		out[i] = Percent(f)
+	}
+	return out
 }
 
 // MarshalJSON writes the rate as a JSON number.

@@ -12,8 +12,14 @@ import (
 // rate is at or below it. Exact bounds stay honest at the small sample sizes
 // of simulation batches, where normal approximations are too optimistic.
 func UpperBound(x, n int64, conf float64) float64 {
-	if x >= n {
+	switch {
+	case x >= n:
 		return 1
+	case x == 0:
+		// Beta(1, n) in closed form, 1 − (1−conf)^(1/n): exact however
+		// many attempts, where the quantile's search loses digits past
+		// about 10^9 (8% at 10^14).
+		return -math.Expm1(math.Log1p(-conf) / float64(n))
 	}
 	return distuv.Beta{Alpha: float64(x + 1), Beta: float64(n - x)}.Quantile(conf)
 }
@@ -21,44 +27,67 @@ func UpperBound(x, n int64, conf float64) float64 {
 // LowerBound is the exact one-sided Clopper–Pearson lower confidence bound on
 // the rate of x events in n trials (n > 0).
 func LowerBound(x, n int64, conf float64) float64 {
-	if x <= 0 {
+	switch {
+	case x <= 0:
 		return 0
+	case x >= n:
+		return math.Exp(math.Log1p(-conf) / float64(n)) // Beta(n, 1): (1−conf)^(1/n)
 	}
 	return distuv.Beta{Alpha: float64(x), Beta: float64(n - x + 1)}.Quantile(1 - conf)
 }
 
-// maxNeeded bounds the search for how many more attempts would decide a rule;
-// beyond it the answer is "more than anyone will run".
-const maxNeeded = 1 << 30
+// MaxNeeded bounds the search for how many more attempts would decide a
+// rule: ten times what 100 batch runs of the most attempts SigmaMind's data
+// may have (10^12 each) hold. Beyond it the answer is NeededTooMany.
+const MaxNeeded int64 = 1e15
+
+// NeededTooMany is the answer when more than MaxNeeded further attempts
+// would be needed. It saturates, so that it compares as more than any
+// budget; it never wraps around into a small or negative number.
+const NeededTooMany int64 = math.MaxInt64
 
 // AttemptsToShowAtMost returns the fewest further attempts, all successful,
 // after which x failures in n attempts would show a failure rate at or below
-// limit at confidence conf; -1 when no number would (a limit of 0).
+// limit at confidence conf; -1 when no number would (a limit of 0), and
+// NeededTooMany when more than MaxNeeded would.
 func AttemptsToShowAtMost(x, n int64, conf, limit float64) int64 {
-	return fewest(func(k int64) bool { return UpperBound(x, n+k, conf) <= limit })
+	if !(limit > 0) {
+		// Every upper bound is above 0, however many attempts: decided
+		// here, not by a search that rounding could end.
+		return -1
+	}
+	return fewest(n, func(k int64) bool { return UpperBound(x, n+k, conf) <= limit })
 }
 
 // AttemptsToShowAtLeast returns the fewest further attempts, all successful,
 // after which s successes in n attempts would show a success rate at or above
-// limit at confidence conf; -1 when no number would (a limit of 1).
+// limit at confidence conf; -1 when no number would (a limit of 1), and
+// NeededTooMany when more than MaxNeeded would.
 func AttemptsToShowAtLeast(s, n int64, conf, limit float64) int64 {
-	return fewest(func(k int64) bool { return n+k > 0 && LowerBound(s+k, n+k, conf) >= limit })
+	if !(limit < 1) {
+		return -1 // every lower bound is below 1
+	}
+	return fewest(n, func(k int64) bool { return n+k > 0 && LowerBound(s+k, n+k, conf) >= limit })
 }
 
-// fewest returns the smallest k in [0, maxNeeded] for which ok holds, given
-// that ok is monotone (false up to some k, then true), or -1.
-func fewest(ok func(k int64) bool) int64 {
+// fewest returns the smallest k in [0, MaxNeeded] for which ok holds, given
+// that ok is monotone (false up to some k, then true), or NeededTooMany. It
+// never asks ok about a k that would take n attempts past math.MaxInt64.
+func fewest(n int64, ok func(k int64) bool) int64 {
+	top := MaxNeeded
+	if n > math.MaxInt64-top {
+		top = math.MaxInt64 - n
+	}
 	if ok(0) {
 		return 0
 	}
-	hi := int64(1)
+	lo, hi := int64(0), min(int64(1), top) // !ok(lo)
 	for !ok(hi) {
-		if hi >= maxNeeded {
-			return -1
+		if hi >= top {
+			return NeededTooMany
 		}
-		hi *= 2
+		lo, hi = hi, min(hi*2, top)
 	}
-	lo := hi / 2 // !ok(lo)
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		if ok(mid) {

@@ -202,12 +202,20 @@ func renderHead(r Result) string {
 func actual(ch gate.Check) string {
 	s := ch.ActualText
 	if bd := ch.Bound; bd != nil {
-		s += fmt.Sprintf("; one-sided %s bounds %s–%s", gate.Confidence(bd.Confidence), gate.Percent(bd.Lower), gate.Percent(bd.Upper))
+		lower, upper := bd.LowerText, bd.UpperText
+		if lower == "" || upper == "" {
+			lower, upper = gate.Percent(bd.Lower), gate.Percent(bd.Upper)
+		}
+		s += fmt.Sprintf("; one-sided %s bounds %s–%s", gate.Confidence(bd.Confidence), lower, upper)
 	}
 	if rg := ch.Regression; rg != nil {
 		s = fmt.Sprintf("%s (%s → %s)", s, gate.Percent(rg.BaselineRate), gate.Percent(rg.NewRate))
 		if rg.Probability != nil {
-			s += fmt.Sprintf("; probability of a larger rise %s", gate.Percent(*rg.Probability))
+			p := rg.ProbabilityText
+			if p == "" {
+				p = gate.Percent(*rg.Probability)
+			}
+			s += fmt.Sprintf("; probability of a larger rise %s", p)
 		}
 	}
 	return s

@@ -12,9 +12,11 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -330,6 +332,14 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
 		defer cancel()
 	}
+	// Whether any of an answer came, to tell a server that answered with
+	// something unreadable from one that could not be reached. Reset for
+	// every request of a redirect chain.
+	var answered atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:              func(string) { answered.Store(false) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
@@ -337,7 +347,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	req.Header.Set("X-API-Key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.UserAgent)
-	transportErr := func(err error) error {
+	transportErr := func(err error) *TransportError {
 		// *url.Error repeats the full URL; the method and path say enough.
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -352,7 +362,9 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, transportErr(err)
+		te := transportErr(err)
+		te.Answered = answered.Load()
+		return nil, te
 	}
 	defer resp.Body.Close()
 	limit := int64(MaxBodyBytes)
@@ -360,11 +372,17 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		limit = errorBodyBytes
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, transportErr(err) // a truncated answer may come whole next time
-	}
 	if resp.StatusCode/100 != 2 {
+		// The status is the answer: a 401 whose body broke off is still a
+		// refused key, not a network failure. The body only adds detail.
 		return nil, c.apiError(resp, path, body, attempt)
+	}
+	if err != nil {
+		// The server answered, then the body broke off; a whole answer may
+		// come next time.
+		te := transportErr(err)
+		te.Answered, te.Status = true, resp.StatusCode
+		return nil, te
 	}
 	if int64(len(body)) > limit {
 		return nil, &ResponseError{Method: req.Method, Path: path,

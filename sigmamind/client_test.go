@@ -778,7 +778,7 @@ func TestTransportFailures(t *testing.T) {
 		{name: "truncated body, then success", faults: []sigmamindtest.Fault{{Truncate: true}},
 			maxRetries: 3, wantSleeps: backoffs(1)},
 		{name: "truncated body until out of retries", faults: []sigmamindtest.Fault{{Truncate: true, Times: 10}},
-			maxRetries: 1, wantErr: []string{"GET /v1/batch-runs: unexpected EOF after 2 attempts"}, wantSleeps: backoffs(1)},
+			maxRetries: 1, wantErr: []string{"GET /v1/batch-runs: the 200 OK answer broke off before its end: unexpected EOF after 2 attempts"}, wantSleeps: backoffs(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,16 @@
 package sigmamind
 
 import (
+	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 )
@@ -89,17 +93,29 @@ func (e *ResponseError) Error() string {
 	return s
 }
 
-// TransportError is a request that got no HTTP answer: refused, reset, timed
-// out.
+// TransportError is a request that got no whole HTTP answer: refused, reset,
+// timed out, or answered with something that broke off or was not HTTP.
 type TransportError struct {
 	Method   string
 	Path     string
 	Attempts int
-	Err      error
+	// Answered is set when some of an answer came: the server was reached,
+	// and "could not reach" would send people to the wrong place.
+	Answered bool
+	// Status is the status of an answer whose body then broke off; 0 when
+	// no status line was read.
+	Status int
+	Err    error
 }
 
 func (e *TransportError) Error() string {
 	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
+	switch {
+	case e.Status != 0:
+		s = fmt.Sprintf("%s %s: the %d %s answer broke off before its end: %v", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Err)
+	case e.Answered:
+		s = fmt.Sprintf("%s %s: an answer came but could not be read: %v", e.Method, e.Path, e.Err)
+	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -108,13 +124,37 @@ func (e *TransportError) Error() string {
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
+// Malformed reports an answer that came but is no HTTP the client can read
+// (another service on the port, a broken proxy), rather than one that the
+// connection cut short or that timed out: re-sending will not mend it.
+func (e *TransportError) Malformed() bool {
+	if !e.Answered || e.Status != 0 {
+		return false // no byte came, or the status did and the body broke off
+	}
+	cut := errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) || errors.Is(e.Err, syscall.ECONNRESET) ||
+		errors.Is(e.Err, syscall.ECONNABORTED) || errors.Is(e.Err, syscall.EPIPE) || errors.Is(e.Err, context.DeadlineExceeded) ||
+		errors.Is(e.Err, context.Canceled)
+	return !cut
+}
+
 // Retryable reports whether the failure is one the network may heal. A
 // certificate the client does not trust will not become trusted by retrying.
-func (e *TransportError) Retryable() bool {
+func (e *TransportError) Retryable() bool { return !e.Certificate() }
+
+// Certificate reports a server certificate that the client could not verify:
+// untrusted, expired, for another host, or otherwise unacceptable.
+func (e *TransportError) Certificate() bool {
+	var verify *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	var hostname x509.HostnameError
-	return !errors.As(e.Err, &unknownAuthority) && !errors.As(e.Err, &invalid) && !errors.As(e.Err, &hostname)
+	var roots x509.SystemRootsError
+	var insecure x509.InsecureAlgorithmError
+	var constraint x509.ConstraintViolationError
+	var critical x509.UnhandledCriticalExtension
+	return errors.As(e.Err, &verify) || errors.As(e.Err, &unknownAuthority) || errors.As(e.Err, &invalid) ||
+		errors.As(e.Err, &hostname) || errors.As(e.Err, &roots) || errors.As(e.Err, &insecure) ||
+		errors.As(e.Err, &constraint) || errors.As(e.Err, &critical)
 }
 
 // DataError is a batch run whose numbers cannot be true.

@@ -43,7 +43,7 @@ type Raw struct {
 	BaselineBatches   string `env:"BASELINE_BATCHES, default=0" help:"compare with this many older batch runs; 0 turns regression checks off"`
 	MaxRegression     string `env:"MAX_REGRESSION, default=5%" help:"highest allowed rise of the failure rate over the baseline, in points: 0.05 or 5%"`
 	WarnOnly          string `env:"WARN_ONLY, default=false" help:"judge and report, but annotate a failure as a warning and exit 0"`
-	OnError           string `env:"ON_ERROR, default=fail" help:"what an API or transport failure does: fail (exit 3) or warn (exit 0 with a warning)"`
+	OnError           string `env:"ON_ERROR, default=fail" help:"what an API failure does: fail (exit 3), or warn: an outage (network failure, timeout, 429 or 5xx after retries) exits 0 with a warning, anything else (a refused key, say) still exits 3"`
 	Summary           string `env:"SUMMARY, default=true" help:"write the job summary (or, outside GitHub Actions, the report to standard output)"`
 	Timeout           string `env:"TIMEOUT, default=2m" help:"limit for all talk with the API, retries included"`
 	Retries           string `env:"RETRIES, default=3" help:"how often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried"`
@@ -380,7 +380,7 @@ Usage:
   sigmagate --demo [flags]                (against a built-in fake API)
 
 Exit status: 0 passed, 1 the gate failed (or was inconclusive), 2 invalid input,
-3 API or transport failure.
+3 API failure (with --on-error=warn, only what an outage does not explain).
 
 Flags:
 `)
