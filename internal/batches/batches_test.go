@@ -44,6 +44,7 @@ func newClient(t *testing.T, srv *sigmamindtest.Server) *sigmamind.Client {
 func finished(i int) sigmamind.BatchRun {
 	return sigmamind.BatchRun{
 		BatchID:            fmt.Sprintf("batch_%03d", i),
+		Agent:              &sigmamind.Agent{AgentID: agent},
 		CreatedDate:        fixedNow.Add(-time.Duration(i) * time.Hour),
 		TestCases:          []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: 5}},
 		SuccessfulAttempts: 4,
