@@ -453,7 +453,7 @@ func hint(err error, cfg config.Config) string {
 			return "SigmaMind failed to answer: re-run the job later"
 		}
 	case errors.As(err, &data):
-		return "the gate does not judge numbers that cannot be true; re-run later, and report it to SigmaMind if it persists"
+		return "the gate does not judge data that cannot be true; re-run later, and report it to SigmaMind if it persists"
 	case errors.As(err, &resp):
 		return "the answer did not come from SigmaMind's API as expected: check api-url (a proxy or a login page answering?)"
 	case errors.Is(err, context.DeadlineExceeded):

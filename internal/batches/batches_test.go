@@ -411,7 +411,7 @@ func TestWait(t *testing.T) {
 					i := min(len(sleeps), len(tt.polls)) - 1
 					srv.SetBatchRun(agent, running(newest, fixedNow.Add(time.Minute), tt.polls[i]))
 					if tt.addNewer && len(sleeps) == 1 {
-						srv.AddBatchRuns(agent, running("batch_newer", fixedNow.Add(time.Hour), 0))
+						srv.AddBatchRuns(agent, running("batch_newer", fixedNow.Add(2*time.Minute), 0))
 					}
 					return ctx.Err()
 				},
@@ -519,7 +519,11 @@ func TestWaitErrors(t *testing.T) {
 	t.Run("the batch is not found any more", func(t *testing.T) {
 		srv := newServer(t)
 		srv.AddBatchRuns(agent, running("batch_new", fixedNow, 3))
-		srv.AddBatchRuns("agent_moved", finishedRuns(2)...)
+		moved := finishedRuns(2)
+		for i := range moved {
+			moved[i].Agent.AgentID = "agent_moved"
+		}
+		srv.AddBatchRuns("agent_moved", moved...)
 		c := newClient(t, srv)
 		sel, err := batches.Select(t.Context(), c, batches.Request{AgentID: agent, Count: 1})
 		if err != nil {
