@@ -221,14 +221,14 @@ func TestSelectErrors(t *testing.T) {
 	}
 	t.Run("error on a later page", func(t *testing.T) {
 		srv := newServer(t)
-		bad := finished(7)
+		bad := finished(27)
 		bad.FailedAttempts = 99
-		srv.AddBatchRuns(agent, finishedRuns(7)...)
+		srv.AddBatchRuns(agent, finishedRuns(27)...)
 		srv.AddBatchRuns(agent, bad)
-		_, err := batches.Select(t.Context(), newClient(t, srv), batches.Request{AgentID: agent, Count: 1, BatchID: "batch_nope"})
+		_, err := batches.Select(t.Context(), newClient(t, srv), batches.Request{AgentID: agent, Count: 1, BatchID: "batch_027"})
 		var de *sigmamind.DataError
-		if !errors.As(err, &de) || de.BatchID != "batch_007" {
-			t.Fatalf("got error %v, want a *DataError for batch_007", err)
+		if !errors.As(err, &de) || de.BatchID != "batch_027" {
+			t.Fatalf("got error %v, want a *DataError for batch_027", err)
 		}
 	})
 }
