@@ -190,10 +190,10 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+cfg.Wait)
 	defer cancel()
 
-	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline}
-	if cfg.Summary {
-		req.Trend = report.TrendRows
-	}
+	// The trend's rows are read even without a summary: they witness that
+	// the listing is newest first, and the same answers must give the same
+	// verdict whether or not a summary is written.
+	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: report.TrendRows}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
 		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.now, Progress: g.log.Print,
@@ -208,7 +208,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	case err != nil:
 		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, err), hint(err, cfg)
 	default:
-		r.Gated, r.Baseline, r.Earlier = sel.Gated, sel.Baseline, sel.Earlier
+		r.Gated, r.Baseline, r.Earlier, r.Notes = sel.Gated, sel.Baseline, sel.Earlier, sel.Notes
 		if len(sel.Gated) > 0 && sel.Gated[0].Agent != nil {
 			r.AgentName = sel.Gated[0].Agent.Name
 		}
