@@ -270,7 +270,11 @@ func carryOver(prev, next Selection) error {
 					b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts, b.CreatedDate.UTC().Format(time.RFC3339))}
 			}
 			if p.ExpectedAttempts() > b.ExpectedAttempts() {
-				b.TestCases = p.TestCases
+				// The earlier copy whole, with the new counts: whatever
+				// makes up its configured attempts comes along.
+				kept := *p
+				kept.SuccessfulAttempts, kept.FailedAttempts, kept.TotalAttempts = b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts
+				*b = kept
 			}
 		}
 	}
