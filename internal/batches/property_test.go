@@ -107,7 +107,7 @@ func corrupt(rng *rand.Rand, b sigmamind.BatchRun) sigmamind.BatchRun {
 		case 3:
 			b.CreatedDate = time.Time{}
 		case 4:
-			b.Agent = nil
+			b.Agent.AgentID = ""
 		default:
 			b.TestCases = append(b.TestCases, sigmamind.TestCase{TestCaseID: "tc_bad", Agent: &sigmamind.Agent{AgentID: "agent_other"}, Attempt: 1})
 		}
