@@ -62,6 +62,7 @@ func BenchmarkDecodeAndJudgePage(b *testing.B) {
 	rules := gate.Rules{MaxFailureRate: ptr(gate.MustRate("5%")), MinSuccessRate: ptr(gate.MustRate("90%")), MaxFailedAttempts: ptr(int64(1000)),
 		MinAttempts: 100, Confidence: 0.95, MaxAge: 24 * time.Hour, MaxRegression: ptr(gate.MustRate("5%"))}
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	client.Now = func() time.Time { return now } // the page's dates must not be in the future
 	list := func(b *testing.B) []sigmamind.BatchRun {
 		page, err := client.ListBatchRuns(context.Background(), "agent_x", sigmamind.ListOptions{Size: 100})
 		if err != nil {

@@ -594,8 +594,8 @@ func TestFaultsNeverPass(t *testing.T) {
 		{"html from a proxy", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html><body>Sign in</body></html>"}}, nil, nil, 3, "error", "not JSON"},
 		{"empty body", []sigmamindtest.Fault{{Status: 200, Body: " "}}, nil, nil, 3, "error", "not a JSON object"},
 		{"truncated JSON", []sigmamindtest.Fault{{Status: 200, Body: `{"data":[{"batchId":"b","totalAttempts":5`}}, nil, nil, 3, "error", "not valid JSON"},
-		{"negative counts", nil, []sigmamind.BatchRun{{BatchID: "batch_neg", SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4}}, nil, 3, "error", "negative attempt count"},
-		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
+		{"negative counts", nil, []sigmamind.BatchRun{{BatchID: "batch_neg", CreatedDate: testNow, SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4}}, nil, 3, "error", "negative attempt count"},
+		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", CreatedDate: testNow, SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
 		{"a line break in an id", nil, []sigmamind.BatchRun{{BatchID: "batch_x\n::error::pwned", SuccessfulAttempts: 5, TotalAttempts: 5}}, nil, 3, "error", "batchId contains a control character"},
 		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
 		// on-error: warn excuses outages only (see onerror_test.go).

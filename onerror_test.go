@@ -71,7 +71,7 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 		{"impossible data", func(t *testing.T) string {
 			srv := newFake(t, sigmamind.BatchRun{BatchID: "batch_neg", CreatedDate: time.Now(), SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4})
 			return srv.URL
-		}, nil, false, `batch run "batch_neg" has impossible data: negative attempt count (successful 5, failed -1, total 4); the gate does not judge numbers that cannot be true: report the batch run to SigmaMind`},
+		}, nil, false, `batch run "batch_neg" has impossible data: negative attempt count (successful 5, failed -1, total 4); the gate does not judge data that cannot be true: report the batch run to SigmaMind`},
 		{"an unknown batch-id", func(t *testing.T) string { return fake(t) }, map[string]string{"batch-id": "batch_nope"}, false,
 			"batch run batch_nope was not found among the 1 batch runs of agent agent_x: check batch-id"},
 		{"an untrusted certificate", func(t *testing.T) string {

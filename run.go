@@ -192,10 +192,10 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+cfg.Wait)
 	defer cancel()
 
-	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline}
-	if cfg.Summary {
-		req.Trend = report.TrendRows
-	}
+	// The trend's rows are read even without a summary: they witness that
+	// the listing is newest first, and the same answers must give the same
+	// verdict whether or not a summary is written.
+	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: report.TrendRows}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
 		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.now, Progress: g.log.Print,
@@ -210,7 +210,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	case err != nil:
 		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, err), hint(err, cfg)
 	default:
-		r.Gated, r.Baseline, r.Earlier = sel.Gated, sel.Baseline, sel.Earlier
+		r.Gated, r.Baseline, r.Earlier, r.Notes = sel.Gated, sel.Baseline, sel.Earlier, sel.Notes
 		if len(sel.Gated) > 0 && sel.Gated[0].Agent != nil {
 			r.AgentName = sel.Gated[0].Agent.Name
 		}
@@ -491,7 +491,7 @@ func hint(err error, cfg config.Config) string {
 	var tr *sigmamind.TransportError
 	switch {
 	case errors.As(err, &data):
-		return "the gate does not judge numbers that cannot be true: report the batch run to SigmaMind; the gate fails on it until its data is fixed"
+		return "the gate does not judge data that cannot be true: report the batch run to SigmaMind; the gate fails on it until its data is fixed"
 	case errors.As(err, &resp):
 		return "what answered is not SigmaMind's API as expected: check api-url (a proxy or a login page answering?), and report it to SigmaMind if api-url is right"
 	case errors.As(err, &api):

@@ -64,7 +64,7 @@ type Counts struct {
 	Failed     int64 `json:"failed"`
 	Undecided  int64 `json:"undecided"`
 	Total      int64 `json:"total"`
-	Expected   int64 `json:"expected"`
+	Expected   int64 `json:"expected"` // 0 when a batch's is unknown
 	Pending    int64 `json:"pending"`
 }
 
@@ -86,9 +86,12 @@ func ratio(x, n int64) float64 {
 }
 
 // Pool adds up the attempts of batches. Sums saturate rather than wrap, so
-// absurd input cannot turn into small numbers.
+// absurd input cannot turn into small numbers. The configured attempts of
+// batches one of which has unknown ones are unknown too: a partial sum would
+// read as the whole.
 func Pool(batches []Batch) Counts {
 	c := Counts{Batches: len(batches)}
+	unknown := false
 	for _, b := range batches {
 		c.Successful = add(c.Successful, b.Successful)
 		c.Failed = add(c.Failed, b.Failed)
@@ -96,6 +99,10 @@ func Pool(batches []Batch) Counts {
 		c.Total = add(c.Total, b.Total)
 		c.Expected = add(c.Expected, b.Expected)
 		c.Pending = add(c.Pending, b.Pending())
+		unknown = unknown || b.Expected == 0
+	}
+	if unknown {
+		c.Expected = 0
 	}
 	return c
 }
@@ -332,25 +339,38 @@ func (j judge) conf() (float64, bool) {
 func (j judge) finished() Check {
 	ch := Check{Rule: RuleFinished, Unit: "attempts", Limit: float64(j.c.Expected), Actual: ptr(float64(j.c.Total)),
 		LimitText: "all attempts", ActualText: fmt.Sprintf("%d of %d", j.c.Total, j.c.Expected)}
-	if j.c.Expected == 0 {
-		ch.Verdict, ch.ActualText = Skipped, "unknown"
-		ch.Reason = "the batch runs list no test cases, so whether they finished is unknown"
-		return ch
-	}
-	var running []string
+	// Per batch: pooled counts would let one batch's surplus hide another's
+	// pending attempts or unknown size.
+	var running, unknown []string
 	for _, b := range j.in.Gated {
-		if b.Pending() > 0 {
+		switch {
+		case b.Expected == 0:
+			unknown = append(unknown, short(b.ID))
+		case b.Pending() > 0:
 			running = append(running, fmt.Sprintf("%s has executed %d of %d attempts", short(b.ID), b.Total, b.Expected))
 		}
 	}
-	if len(running) == 0 {
-		ch.Verdict = Pass
-		ch.ActualText = fmt.Sprintf("%d of %d", min(j.c.Total, j.c.Expected), j.c.Expected)
-		ch.Reason = fmt.Sprintf("all %d configured attempts were executed", j.c.Expected)
+	unknownPhrase := "configured attempts unknown for " + list(unknown, 3) + ": its test cases do not say how many attempts each runs, so whether it finished is unknown"
+	if len(unknown) > 0 {
+		// One batch of unknown size makes the pooled count meaningless:
+		// "30 of 30" would call it finished.
+		ch.ActualText = "configured attempts unknown"
+	}
+	switch {
+	case len(running) > 0:
+		ch.Verdict = Inconclusive
+		ch.Reason = "still running: " + list(running, 3) + "; wait for it to finish (input wait) and re-run"
+		if len(unknown) > 0 {
+			ch.Reason += "; " + unknownPhrase
+		}
+		return ch
+	case len(unknown) > 0:
+		ch.Verdict, ch.Reason = Skipped, unknownPhrase
 		return ch
 	}
-	ch.Verdict = Inconclusive
-	ch.Reason = "still running: " + list(running, 3) + "; wait for it to finish (input wait) and re-run"
+	ch.Verdict = Pass
+	ch.ActualText = fmt.Sprintf("%d of %d", min(j.c.Total, j.c.Expected), j.c.Expected)
+	ch.Reason = fmt.Sprintf("all %d configured attempts were executed", j.c.Expected)
 	return ch
 }
 
@@ -500,12 +520,19 @@ func (j judge) maxFailedAttempts(limit int64) Check {
 
 func (j judge) maxAge() Check {
 	limit := j.in.Rules.MaxAge
-	newest := j.in.Gated[0]
 	ch := Check{Rule: "max-age", Unit: "seconds", Limit: limit.Seconds(), LimitText: "≤ " + Duration(limit)}
-	if newest.Created.IsZero() {
-		ch.Verdict, ch.ActualText = Fail, "unknown"
-		ch.Reason = fmt.Sprintf("batch run %s has no creation date, so its age cannot be checked against max-age %s", short(newest.ID), Duration(limit))
-		return ch
+	// The newest by date, not the first: the order of the input is not
+	// evidence of age.
+	newest := j.in.Gated[0]
+	for _, b := range j.in.Gated {
+		if b.Created.IsZero() {
+			ch.Verdict, ch.ActualText = Fail, "unknown"
+			ch.Reason = fmt.Sprintf("batch run %s has no creation date, so its age cannot be checked against max-age %s", short(b.ID), Duration(limit))
+			return ch
+		}
+		if b.Created.After(newest.Created) {
+			newest = b
+		}
 	}
 	age := max(j.in.Now.Sub(newest.Created), 0) // a clock behind the server's is not staleness
 	ch.Actual, ch.ActualText = ptr(age.Seconds()), Duration(age)

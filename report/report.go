@@ -24,6 +24,8 @@ type Result struct {
 	// Earlier are older batch runs that are neither gated nor baseline,
 	// shown only for the trend.
 	Earlier []sigmamind.BatchRun
+	// Notes say what the trend leaves out and why, in plain text.
+	Notes []string
 	// Inputs are the settings that shaped the result, by input name. They
 	// must not hold the API key.
 	Inputs map[string]string
@@ -256,7 +258,11 @@ func batchTable(b *strings.Builder, r Result) {
 			counts = gate.AsBaseline(counts) // as the regression rule counts it
 		}
 		total := num(run.TotalAttempts)
-		if counts.Pending() > 0 {
+		switch {
+		case counts.Expected == 0:
+			// Never a bare count: it would read as a finished batch.
+			total += " (configured attempts unknown)"
+		case counts.Pending() > 0:
 			total += fmt.Sprintf(" of %s ⏳", num(counts.Expected))
 		}
 		rate, bar := "n/a", ""
@@ -268,6 +274,13 @@ func batchTable(b *strings.Builder, r Result) {
 			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.SuccessfulAttempts), num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate, rows[0].run.CreatedDate.UTC().Year()))
 	}
 	b.WriteByte('\n')
+	for i, n := range r.Notes {
+		if i == 3 {
+			fmt.Fprintf(b, "_%s_\n\n", plural(len(r.Notes)-3, "more note", "more notes"))
+			break
+		}
+		fmt.Fprintf(b, "_%s_\n\n", cell(n, 500))
+	}
 }
 
 // Bar draws a fraction as ten cells of Unicode blocks, in eighths, so that a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,6 +197,25 @@ func goldenCases() []goldenCase {
 				inputs("agent_hostile", "batches", "3", "max-failure-rate", "1%", "baseline-batches", "1", "max-regression", "1%",
 					"max-age", "1h", "batch-id", "::error::pwned ##[x]"))
 		}()},
+		// Rows of the trend that could not be read are left out, with a note;
+		// the verdict is the judged rows'.
+		{"trend-notes", func() Result {
+			r := withEarlier(judged("agent_demo_pass", pass[:1], nil, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
+				inputs("agent_demo_pass", "max-failure-rate", "5%")), append(slices.Clone(pass[1:3]), pass[4:6]...))
+			r.Notes = []string{
+				`batch run "` + pass[3].BatchID + `" is left out of the trend: successful 30 + failed 9 attempts exceed the total 30`,
+				"older batch runs for the trend could not be read: GET /v1/batch-runs: 500 Internal Server Error | `x` ::error::pwned",
+			}
+			return r
+		}()},
+		// One gated batch run lists no test cases: its configured attempts
+		// are unknown, and nothing calls it finished.
+		{"unknown-attempts", func() Result {
+			gated := slices.Clone(pass[:2])
+			gated[1].TestCases = nil
+			return judged("agent_demo_pass", gated, nil, 2, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
+				inputs("agent_demo_pass", "batches", "2", "max-failure-rate", "5%"))
+		}()},
 		{"hostile-error", Result{AgentID: "agent_hostile", AgentName: "::error::pwned", Inputs: inputs("agent_hostile"),
 			Err: fmt.Errorf("could not list the batch runs of agent %s: %w", "agent_hostile", hostileErr),
 			// The hint names the agent id, which is the user's own input.
@@ -255,6 +275,8 @@ func TestGoldenContent(t *testing.T) {
 		"error":            {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
 		"no-batches":       {"## ❌ Failed:", "no batch runs were found", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
 		"hostile":          {"&lt;script&gt;"},
+		"trend-notes":      {"## ✅ Passed:", "is left out of the trend: successful 30 + failed 9", "_older batch runs for the trend could not be read: GET /v1/batch-runs: 500 Internal Server Error \\| \\`x\\` ::error::pwned_"},
+		"unknown-attempts": {"| `finished` | all attempts | configured attempts unknown | ➖ skipped |", "| 30 (configured attempts unknown) |", "!all 60 configured", "!of 30 |"},
 	}
 	for _, tc := range goldenCases() {
 		md := Markdown([]Result{tc.r})

@@ -3,6 +3,7 @@ package sigmamind
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,10 @@ const (
 	// MaxAttempts bounds the attempts of one batch run, so that sums over
 	// many batches cannot overflow.
 	MaxAttempts = 1e12
+	// MaxClockSkew is how far a createdDate may be ahead of the client's
+	// clock. Clocks drift a little; a batch run created further in the future
+	// is impossible, and would look fresh to max-age forever.
+	MaxClockSkew = 5 * time.Minute
 )
 
 // Client talks to SigmaMind's API. Its zero value is not usable: make one
@@ -132,7 +137,11 @@ type ListOptions struct {
 }
 
 // ListBatchRuns returns one page of the agent's batch runs, newest first.
-// Every batch run on the page has been checked for impossible numbers.
+// Every batch run on the page is checked on its own: its numbers, its agent
+// (agentID, spelt agent_X or X) and its createdDate (present, and not ahead
+// of Now by more than MaxClockSkew). When some fail, the page comes with
+// RowErrors that name them: one bad row does not make the others unusable,
+// and a caller that stops at any error still never uses it.
 func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOptions) (*Page[BatchRun], error) {
 	q := url.Values{}
 	q.Set("agentId", agentID)
@@ -149,23 +158,48 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 		return nil, &ResponseError{Method: http.MethodGet, Path: c.shown(batchRunsPath),
 			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
+	var bad RowErrors
 	for i := range page.Data {
 		b := &page.Data[i]
 		scrub(b, c.apiKey)
-		if err := Validate(b); err != nil {
-			return nil, err
+		if de := c.check(agentID, b); de != nil {
+			de.Page, de.Row = opts.Page, i+1
+			bad = append(bad, de)
 		}
+	}
+	if len(bad) > 0 {
+		return &page, bad
 	}
 	return &page, nil
 }
 
 // BatchRuns iterates over the agent's batch runs, newest first, asking for
-// pages of pageSize. It follows hasNext rather than trusting the page size, and
-// yields a batch run that shows up again on a later page (new runs shift the
-// pages while it reads) only once. Stop iterating to stop requesting.
+// pages of pageSize. It follows hasNext rather than trusting the page size.
+// Stop iterating to stop requesting.
+//
+// A batch run that cannot be used is yielded as (nil, *DataError), and the
+// iteration goes on with the next one if the consumer keeps ranging: its
+// numbers are impossible, it names another agent, it has no createdDate or
+// one in the future, it is newer than a batch run listed before it (the
+// listing is not newest first), or it contradicts an earlier copy of itself.
+// Any other error (an HTTP failure, a page that cannot be read, a listing
+// that does not end or does not advance) ends the iteration.
+//
+// New runs shift the pages while they are read, so a batch can come again.
+// An identical copy is skipped. A copy that is a plain progression of the
+// earlier one (no count went down, the configured attempts did not shrink)
+// is yielded again: it replaces the earlier one, which keeps its place. Any
+// other copy is a *DataError, whatever the batch's state.
 func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) iter.Seq2[*BatchRun, error] {
 	return func(yield func(*BatchRun, error) bool) {
-		seen := make(map[string]*BatchRun)
+		// Only what later checks need, never the rows: a search through
+		// a thousand pages must not keep them all.
+		seen := make(map[string]sighting)
+		var oldest struct {
+			id      string
+			created time.Time
+			set     bool
+		}
 		stale := 0
 		for page := 0; ; page++ {
 			if page == maxPages {
@@ -174,25 +208,52 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 				return
 			}
 			p, err := c.ListBatchRuns(ctx, agentID, ListOptions{Page: page, Size: pageSize})
-			if err != nil {
+			var bad RowErrors
+			if err != nil && !errors.As(err, &bad) {
 				yield(nil, err)
 				return
 			}
 			fresh := 0
 			for i := range p.Data {
 				b := &p.Data[i]
-				if first := seen[b.BatchID]; first != nil {
-					// New runs shift the pages while they are read, so a batch
-					// can come again: count it once. Two finished copies
-					// with different counts cannot both be true.
-					if conflict(first, b) {
-						yield(nil, &DataError{BatchID: b.BatchID, Problem: "it is listed twice with different counts, though finished"})
+				var problem *DataError
+				if len(bad) > 0 && bad[0].Row == i+1 {
+					problem, bad = bad[0], bad[1:]
+				}
+				key := seenKey(b.BatchID)
+				earlier, again := seen[key]
+				now := sight(b)
+				if !again {
+					fresh++
+				}
+				fail := func(format string, args ...any) *DataError {
+					return &DataError{BatchID: b.BatchID, Created: b.CreatedDate, Page: page, Row: i + 1, Problem: fmt.Sprintf(format, args...)}
+				}
+				switch {
+				case problem != nil:
+				case again && earlier.bad:
+					problem = fail("it is listed again after a copy that could not be used")
+				case again:
+					if why := contradiction(earlier, now); why != "" {
+						problem = fail("%s", why)
+					} else if earlier.same(now) {
+						continue
+					}
+				case oldest.set && b.CreatedDate.After(oldest.created):
+					problem = fail("its createdDate %s is newer than that of batch run %q (%s), listed before it: the listing is not newest first",
+						stamp(b.CreatedDate), oldest.id, stamp(oldest.created))
+				}
+				if problem != nil {
+					seen[key] = sighting{bad: true}
+					if !yield(nil, problem) {
 						return
 					}
 					continue
 				}
-				seen[b.BatchID] = b
-				fresh++
+				seen[key] = now
+				if !again {
+					oldest.id, oldest.created, oldest.set = strings.Clone(b.BatchID), b.CreatedDate, true
+				}
 				if !yield(b, nil) {
 					return
 				}
@@ -214,22 +275,80 @@ func (c *Client) BatchRuns(ctx context.Context, agentID string, pageSize int) it
 	}
 }
 
-// conflict reports two copies of one batch run that cannot both be true:
-// both finished, with different counts. A running batch may have moved on
-// between two pages.
-func conflict(a, b *BatchRun) bool {
-	// Without test cases the configured attempts are unknown, and so is
-	// whether the batch finished.
-	finished := func(r *BatchRun) bool { exp := r.ExpectedAttempts(); return exp > 0 && r.TotalAttempts >= exp }
-	same := a.SuccessfulAttempts == b.SuccessfulAttempts && a.FailedAttempts == b.FailedAttempts && a.TotalAttempts == b.TotalAttempts
-	return !same && finished(a) && finished(b)
+// sighting is what the listing said of a batch run: what a later copy of it
+// is checked against.
+type sighting struct {
+	successful, failed, total, expected int64
+	created                             time.Time
+	bad                                 bool // it could not be used
 }
 
-// Validate reports a batch run whose numbers cannot be true. Judging such a
-// batch could pass a gate on nonsense, so it is an error instead.
+func sight(b *BatchRun) sighting {
+	return sighting{successful: b.SuccessfulAttempts, failed: b.FailedAttempts, total: b.TotalAttempts,
+		expected: b.ExpectedAttempts(), created: b.CreatedDate}
+}
+
+func (a sighting) same(b sighting) bool {
+	return a.successful == b.successful && a.failed == b.failed && a.total == b.total &&
+		a.expected == b.expected && a.created.Equal(b.created) && a.bad == b.bad
+}
+
+// contradiction says why a later copy of a batch run cannot follow the
+// earlier one, or "" when it can: a batch run only moves forward. Its state
+// does not matter: without test cases nobody knows whether it finished, and
+// 10 successful then 10 failed attempts is no progress either way.
+func contradiction(earlier, later sighting) string {
+	switch {
+	case !later.created.Equal(earlier.created):
+		return fmt.Sprintf("it is listed again with another createdDate (%s, then %s)", stamp(earlier.created), stamp(later.created))
+	case later.successful < earlier.successful || later.failed < earlier.failed || later.total < earlier.total:
+		return fmt.Sprintf("it is listed again with fewer attempts (successful %d, failed %d, total %d; then %d, %d, %d): the copies contradict each other",
+			earlier.successful, earlier.failed, earlier.total, later.successful, later.failed, later.total)
+	case later.expected < earlier.expected:
+		return fmt.Sprintf("it is listed again with fewer configured attempts (%d, then %s): the copies contradict each other",
+			earlier.expected, configured(later.expected))
+	}
+	return ""
+}
+
+func configured(n int64) string {
+	if n == 0 {
+		return "unknown"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// seenKey is the key of a batch id in the iterator's memory: the id itself,
+// copied so that it keeps nothing else alive, or a digest of an id too long
+// to be one, so that a hostile id costs no more than a real one.
+func seenKey(id string) string {
+	if len(id) > MaxIDLength {
+		sum := sha256.Sum256([]byte(id))
+		return "\x00" + string(sum[:])
+	}
+	return strings.Clone(id)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Validate reports a batch run whose numbers cannot be true, or that has no
+// createdDate. Judging such a batch could pass a gate on nonsense, so it is
+// an error instead.
 func Validate(b *BatchRun) error {
-	bad := func(format string, args ...any) error {
-		return &DataError{BatchID: b.BatchID, Problem: fmt.Sprintf(format, args...)}
+	if err := validate(b); err != nil {
+		return err
+	}
+	return nil
+}
+
+func validate(b *BatchRun) *DataError {
+	bad := func(format string, args ...any) *DataError {
+		return &DataError{BatchID: b.BatchID, Created: b.CreatedDate, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case b.BatchID == "":
@@ -240,7 +359,10 @@ func Validate(b *BatchRun) error {
 		return bad("batchId contains a control character")
 	case len(b.BatchID) > MaxIDLength:
 		// Ids travel in step outputs, which a job shares 1 MB of.
-		return &DataError{BatchID: b.BatchID[:32] + "…", Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}
+		return &DataError{BatchID: b.BatchID[:32] + "…", Created: b.CreatedDate, Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}
+	case b.CreatedDate.IsZero():
+		// Without it neither the listing's order nor max-age can be checked.
+		return bad("createdDate is missing")
 	case b.TotalAttempts > MaxAttempts:
 		return bad("totalAttempts %d is more than a batch run can have (%d)", b.TotalAttempts, int64(MaxAttempts))
 	case b.SuccessfulAttempts < 0 || b.FailedAttempts < 0 || b.TotalAttempts < 0:
@@ -254,6 +376,59 @@ func Validate(b *BatchRun) error {
 		}
 	}
 	return nil
+}
+
+// check reports why a batch run listed for agentID cannot be used: its own
+// numbers, whose it is, when it was created.
+func (c *Client) check(agentID string, b *BatchRun) *DataError {
+	if de := validate(b); de != nil {
+		return de
+	}
+	bad := func(format string, args ...any) *DataError {
+		return &DataError{BatchID: b.BatchID, Created: b.CreatedDate, Problem: fmt.Sprintf(format, args...)}
+	}
+	// Another agent's batch runs are no evidence about this one; and an
+	// agent that is not named cannot be shown to be this one.
+	switch {
+	case b.Agent == nil:
+		return bad("it names no agent, so it cannot be shown to be a batch run of agent-id")
+	case b.Agent.AgentID == "":
+		return bad("its agent.agentId is empty, so it cannot be shown to be a batch run of agent-id")
+	case !sameAgent(b.Agent.AgentID, agentID):
+		return bad("it is a batch run of agent %s, not of agent-id", shortID(b.Agent.AgentID))
+	}
+	for _, tc := range b.TestCases {
+		if tc.Agent != nil && tc.Agent.AgentID != "" && !sameAgent(tc.Agent.AgentID, agentID) {
+			return bad("its test case %s is of agent %s, not of agent-id", shortID(tc.TestCaseID), shortID(tc.Agent.AgentID))
+		}
+	}
+	if now := c.Now(); b.CreatedDate.After(now.Add(MaxClockSkew)) {
+		return bad("its createdDate %s is %v ahead of this machine's clock, more than the %v a clock may be off: a batch run cannot be created in the future",
+			stamp(b.CreatedDate), b.CreatedDate.Sub(now).Round(time.Second), MaxClockSkew)
+	}
+	return nil
+}
+
+// sameAgent reports whether two agent ids name one agent. SigmaMind writes an
+// agent id both as agent_X and as the bare X; nothing looser is the same: no
+// case folding, no trimming, one prefix at most.
+func sameAgent(a, b string) bool {
+	bare := func(id string) string { return strings.TrimPrefix(id, "agent_") }
+	return bare(a) != "" && bare(a) == bare(b)
+}
+
+// shortID quotes an id from the API for a message: escaped, and cut so that
+// a hostile one cannot flood it.
+func shortID(id string) string {
+	const limit = 64
+	n := 0
+	for i := range id {
+		if n++; n == limit {
+			id = id[:i] + "…"
+			break
+		}
+	}
+	return strconv.Quote(id)
 }
 
 // scrub removes the API key from every text of a batch run, so that a server

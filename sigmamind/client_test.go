@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -169,7 +170,11 @@ func TestListBatchRunsRequestShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			srv.AddBatchRuns(tt.agentID, runs(0, 20)...)
+			rs := runs(0, 20)
+			for i := range rs {
+				rs[i].Agent.AgentID = tt.agentID
+			}
+			srv.AddBatchRuns(tt.agentID, rs...)
 			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
 			if tt.userAgent != "" {
 				c.UserAgent = tt.userAgent
@@ -341,76 +346,248 @@ func TestBatchRunsPageDrift(t *testing.T) {
 	}
 }
 
-func TestBatchRunsDuplicateIDs(t *testing.T) {
-	srv := newServer(t)
-	// The fake does not deduplicate: batch_001 is listed twice, on
-	// different pages with a page size of 2.
-	srv.AddBatchRuns(agent, runs(0, 4)...)
-	dup := run(1)
-	dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
-	srv.AddBatchRuns(agent, dup)
-	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
-	got, err := collect(c.BatchRuns(t.Context(), agent, 2))
-	if err != nil {
-		t.Fatal(err)
+// listed iterates over a listing to its end as a consumer that passes over
+// the batch runs that cannot be used: each yield as the batch id, a bad
+// one as "!id: problem". Only an error that ends the iteration is returned.
+func listed(seq iter.Seq2[*sigmamind.BatchRun, error]) ([]string, error) {
+	var got []string
+	for b, err := range seq {
+		var de *sigmamind.DataError
+		switch {
+		case errors.As(err, &de):
+			got = append(got, fmt.Sprintf("!%s: %s", de.BatchID, de.Problem))
+		case err != nil:
+			return got, err
+		default:
+			got = append(got, b.BatchID)
+		}
 	}
-	if diff := cmp.Diff(ids(0, 4), got); diff != "" {
-		t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
+	return got, nil
+}
+
+func TestBatchRunsDuplicateIDs(t *testing.T) {
+	// batch_001 is listed again after batch_002, as when a newer batch run
+	// shifts the pages while they are read: counted once, whatever the
+	// page size.
+	for _, size := range []int{1, 2, 3, 5} {
+		srv := newServer(t)
+		srv.ListAsGiven(agent, run(0), run(1), run(2), run(1), run(3))
+		c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+		got, err := listed(c.BatchRuns(t.Context(), agent, size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ids(0, 4), got); diff != "" {
+			t.Errorf("size %d: batch ids mismatch (-want +got):\n%s", size, diff)
+		}
 	}
 }
 
-func TestBatchRunsConflictingCopies(t *testing.T) {
-	// Whatever the page size, so that the verdict never depends on it: two
-	// finished copies of batch_001 with different counts are an error; a
-	// copy of a batch still running is counted once.
-	for _, size := range []int{1, 2, 4} {
-		srv := newServer(t)
-		srv.AddBatchRuns(agent, runs(0, 3)...)
-		dup := run(1)
-		dup.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
-		dup.SuccessfulAttempts, dup.FailedAttempts = 0, dup.TotalAttempts
-		srv.AddBatchRuns(agent, dup)
-		c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
-		_, err := collect(c.BatchRuns(t.Context(), agent, size))
-		want := &sigmamind.DataError{BatchID: "batch_001", Problem: "it is listed twice with different counts, though finished"}
-		if diff := cmp.Diff(want, err); diff != "" {
-			t.Errorf("size %d: error mismatch (-want +got):\n%s", size, diff)
-		}
+func TestBatchRunsCopies(t *testing.T) {
+	mod := func(b sigmamind.BatchRun, f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
+		b.TestCases = slices.Clone(b.TestCases)
+		f(&b)
+		return b
+	}
+	noCases := func(s, f, total int64) sigmamind.BatchRun {
+		return mod(run(1), func(b *sigmamind.BatchRun) {
+			b.TestCases, b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = nil, s, f, total
+		})
+	}
+	const again = "it is listed again with "
+	tests := []struct {
+		name          string
+		first, second sigmamind.BatchRun // the copies of batch_001
+		want          []string           // what follows batch_000 and batch_002
+		wantTotal     int64              // of the batch_001 last yielded
+	}{
+		{name: "identical", first: run(1), second: run(1), want: []string{"batch_003"}, wantTotal: 5},
+		{name: "progressed", first: mod(run(1), func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.TotalAttempts = 1, 3 }), second: run(1),
+			want: []string{"batch_001", "batch_003"}, wantTotal: 5},
+		{name: "more test cases listed", first: run(1), second: mod(run(1), func(b *sigmamind.BatchRun) {
+			b.TestCases = append(b.TestCases, sigmamind.TestCase{TestCaseID: "tc_more", Attempt: 100})
+			b.SuccessfulAttempts++
+			b.TotalAttempts++
+		}), want: []string{"batch_001", "batch_003"}, wantTotal: 6},
+		{name: "progressed, no test cases", first: noCases(4, 0, 4), second: noCases(5, 1, 6),
+			want: []string{"batch_001", "batch_003"}, wantTotal: 6},
+		{name: "finished copies disagree", first: run(1), second: mod(run(1), func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 5 }),
+			want: []string{"!batch_001: " + again + "fewer attempts (successful 3, failed 1, total 5; then 0, 5, 5): the copies contradict each other", "batch_003"}},
+		// Without test cases nobody knows whether it finished: 10 successes
+		// then 10 failures is still no progress.
+		{name: "10/0 then 0/10, no test cases", first: noCases(10, 0, 10), second: noCases(0, 10, 10),
+			want: []string{"!batch_001: " + again + "fewer attempts (successful 10, failed 0, total 10; then 0, 10, 10): the copies contradict each other", "batch_003"}},
+		{name: "fewer executed", first: noCases(0, 0, 10), second: noCases(0, 0, 9),
+			want: []string{"!batch_001: " + again + "fewer attempts (successful 0, failed 0, total 10; then 0, 0, 9): the copies contradict each other", "batch_003"}},
+		{name: "fewer configured", first: run(1), second: mod(run(1), func(b *sigmamind.BatchRun) { b.TestCases[0].Attempt = 4 }),
+			want: []string{"!batch_001: " + again + "fewer configured attempts (5, then 4): the copies contradict each other", "batch_003"}},
+		{name: "configured attempts no longer listed", first: run(1), second: mod(run(1), func(b *sigmamind.BatchRun) { b.TestCases = nil }),
+			want: []string{"!batch_001: " + again + "fewer configured attempts (5, then unknown): the copies contradict each other", "batch_003"}},
+		{name: "another createdDate", first: run(1), second: mod(run(1), func(b *sigmamind.BatchRun) { b.CreatedDate = b.CreatedDate.Add(-time.Second) }),
+			want: []string{"!batch_001: " + again + "another createdDate (2026-05-05T09:06:43Z, then 2026-05-05T09:06:42Z)", "batch_003"}},
+		{name: "after a copy that could not be used", first: mod(run(1), func(b *sigmamind.BatchRun) { b.FailedAttempts = 9 }), second: run(1),
+			want: []string{"!batch_001: it is listed again after a copy that could not be used", "batch_003"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Whatever the page size, so that the verdict never depends on it.
+			for _, size := range []int{1, 2, 4, 5} {
+				srv := newServer(t)
+				srv.ListAsGiven(agent, run(0), tt.first, run(2), tt.second, run(3))
+				c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+				var got []string
+				var total int64
+				for b, err := range c.BatchRuns(t.Context(), agent, size) {
+					var de *sigmamind.DataError
+					switch {
+					case errors.As(err, &de):
+						got = append(got, fmt.Sprintf("!%s: %s", de.BatchID, de.Problem))
+					case err != nil:
+						t.Fatal(err)
+					default:
+						got = append(got, b.BatchID)
+						if b.BatchID == "batch_001" {
+							total = b.TotalAttempts
+						}
+					}
+				}
+				first := "batch_001"
+				if err := sigmamind.Validate(&tt.first); err != nil {
+					first = "!batch_001: " + err.(*sigmamind.DataError).Problem
+				}
+				want := append([]string{"batch_000", first, "batch_002"}, tt.want...)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("size %d: yields mismatch (-want +got):\n%s", size, diff)
+				}
+				if tt.wantTotal != 0 && total != tt.wantTotal {
+					t.Errorf("size %d: batch_001 last yielded with %d attempts, want %d", size, total, tt.wantTotal)
+				}
+			}
+		})
+	}
+}
 
-		srv = newServer(t)
-		srv.AddBatchRuns(agent, runs(0, 3)...)
-		moved := run(1)
-		moved.CreatedDate = run(2).CreatedDate.Add(-time.Minute)
-		moved.TestCases = append(moved.TestCases, sigmamind.TestCase{TestCaseID: "tc_more", Attempt: 100})
-		moved.SuccessfulAttempts++
-		moved.TotalAttempts++
-		srv.AddBatchRuns(agent, moved)
-		c, _ = newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
-		got, err := collect(c.BatchRuns(t.Context(), agent, size))
-		if err != nil {
-			t.Fatalf("size %d: %v", size, err)
-		}
-		if diff := cmp.Diff(ids(0, 3), got); diff != "" {
-			t.Errorf("size %d: batch ids mismatch (-want +got):\n%s", size, diff)
-		}
+func TestBatchRunsAgent(t *testing.T) {
+	with := func(f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
+		b := run(1)
+		b.Agent = &sigmamind.Agent{Name: "Support", AgentID: agent}
+		b.TestCases = slices.Clone(b.TestCases)
+		f(&b)
+		return b
+	}
+	agentID := func(id string) func(*sigmamind.BatchRun) { return func(b *sigmamind.BatchRun) { b.Agent.AgentID = id } }
+	const other = "!batch_001: it is a batch run of agent %q, not of agent-id"
+	tests := []struct {
+		name    string
+		request string
+		row     sigmamind.BatchRun
+		want    string // what batch_001 yields
+	}{
+		{name: "same id", request: "agent_T", row: with(agentID("agent_T")), want: "batch_001"},
+		{name: "bare id listed", request: "agent_T", row: with(agentID("T")), want: "batch_001"},
+		{name: "bare id asked for", request: "T", row: with(agentID("agent_T")), want: "batch_001"},
+		{name: "another agent", request: "agent_T", row: with(agentID("agent_U")), want: fmt.Sprintf(other, "agent_U")},
+		{name: "another case", request: "agent_T", row: with(agentID("agent_t")), want: fmt.Sprintf(other, "agent_t")},
+		{name: "prefix twice", request: "agent_T", row: with(agentID("agent_agent_T")), want: fmt.Sprintf(other, "agent_agent_T")},
+		{name: "prefix twice asked for", request: "agent_agent_T", row: with(agentID("T")), want: fmt.Sprintf(other, "T")},
+		{name: "prefix alone", request: "agent_T", row: with(agentID("agent_")), want: fmt.Sprintf(other, "agent_")},
+		{name: "another prefix", request: "agent_T", row: with(agentID("agentT")), want: fmt.Sprintf(other, "agentT")},
+		{name: "padded", request: "agent_T", row: with(agentID(" agent_T")), want: fmt.Sprintf(other, " agent_T")},
+		{name: "no agent", request: "agent_T", row: with(func(b *sigmamind.BatchRun) { b.Agent = nil }),
+			want: "!batch_001: it names no agent, so it cannot be shown to be a batch run of agent-id"},
+		{name: "no agent id", request: "agent_T", row: with(agentID("")),
+			want: "!batch_001: its agent.agentId is empty, so it cannot be shown to be a batch run of agent-id"},
+		{name: "a test case of another agent", request: "agent_T", row: with(func(b *sigmamind.BatchRun) {
+			b.TestCases = append(b.TestCases, sigmamind.TestCase{TestCaseID: "tc_2", Agent: &sigmamind.Agent{AgentID: "agent_U"}, Attempt: 1})
+		}), want: `!batch_001: its test case "tc_2" is of agent "agent_U", not of agent-id`},
+		{name: "a test case of the bare id", request: "agent_T", row: with(func(b *sigmamind.BatchRun) {
+			b.TestCases[0].Agent = &sigmamind.Agent{AgentID: "T"}
+		}), want: "batch_001"},
+		{name: "a test case naming no agent id", request: "agent_T", row: with(func(b *sigmamind.BatchRun) {
+			b.TestCases[0].Agent = &sigmamind.Agent{Name: "Support"}
+		}), want: "batch_001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			rows := []sigmamind.BatchRun{run(0), tt.row, run(2)}
+			rows[0].Agent.AgentID, rows[2].Agent.AgentID = tt.request, tt.request
+			srv.ListAsGiven(tt.request, rows...)
+			if tt.row.Agent == nil {
+				// The fake names the agent of a run that names none: a raw
+				// page lists it as the API would.
+				srv.Fail(sigmamindtest.Fault{Status: 200, Body: rawPage(t, rows...)})
+			}
+			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+			got, err := listed(c.BatchRuns(t.Context(), tt.request, 10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"batch_000", tt.want, "batch_002"}, got); diff != "" {
+				t.Errorf("yields mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
 
-		// Without test cases nobody knows whether a batch finished: two
-		// copies with different counts may be one batch moving on.
-		srv = newServer(t)
-		unknown := runs(0, 3)
-		for i := range unknown {
-			unknown[i].TestCases = nil
-		}
-		srv.AddBatchRuns(agent, unknown...)
-		later := unknown[1]
-		later.CreatedDate = unknown[2].CreatedDate.Add(-time.Minute)
-		later.SuccessfulAttempts++
-		later.TotalAttempts++
-		srv.AddBatchRuns(agent, later)
-		c, _ = newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
-		if got, err := collect(c.BatchRuns(t.Context(), agent, size)); err != nil || len(got) != 3 {
-			t.Errorf("size %d, no test cases: got %v, %v; want the 3 batch runs", size, got, err)
-		}
+// rawPage is the JSON of a last page with rows, as they are.
+func rawPage(t *testing.T, rows ...sigmamind.BatchRun) string {
+	t.Helper()
+	b, err := json.Marshal(sigmamind.Page[sigmamind.BatchRun]{Data: rows, Size: len(rows), TotalCount: int64(len(rows)), TotalPages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestBatchRunsOrder(t *testing.T) {
+	at := func(i int, created time.Time) sigmamind.BatchRun {
+		b := run(i)
+		b.CreatedDate = created
+		return b
+	}
+	newer := func(i, than int) string {
+		return fmt.Sprintf("!batch_%03d: its createdDate %s is newer than that of batch run %q (%s), listed before it: the listing is not newest first",
+			i, run(i).CreatedDate.Format(time.RFC3339), run(than).BatchID, run(than).CreatedDate.Format(time.RFC3339))
+	}
+	tests := []struct {
+		name string
+		rows []sigmamind.BatchRun
+		want []string
+	}{
+		{name: "newest first", rows: runs(0, 4), want: ids(0, 4)},
+		{name: "ties", rows: []sigmamind.BatchRun{run(0), at(1, run(0).CreatedDate), run(2)}, want: ids(0, 3)},
+		{name: "an old batch listed first", rows: []sigmamind.BatchRun{run(1), run(0), run(2)},
+			want: []string{"batch_001", newer(0, 1), "batch_002"}},
+		// Compared with the oldest accepted so far, so that one row out of
+		// place does not make every later one wrong.
+		{name: "one row out of place", rows: []sigmamind.BatchRun{run(0), run(5), run(1), run(6), run(7)},
+			want: []string{"batch_000", "batch_005", newer(1, 5), "batch_006", "batch_007"}},
+		{name: "a row far in the past", rows: []sigmamind.BatchRun{run(0), at(1, time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), run(2)},
+			want: []string{"batch_000", "batch_001", `!batch_002: its createdDate 2026-05-05T08:06:43Z is newer than that of batch run "batch_001" (1970-01-01T00:00:00Z), listed before it: the listing is not newest first`}},
+		{name: "no createdDate", rows: []sigmamind.BatchRun{run(0), at(1, time.Time{}), run(2)},
+			want: []string{"batch_000", "!batch_001: createdDate is missing", "batch_002"}},
+		{name: "within the clock skew", rows: []sigmamind.BatchRun{at(0, fixedNow.Add(sigmamind.MaxClockSkew)), run(1)}, want: ids(0, 2)},
+		{name: "beyond the clock skew", rows: []sigmamind.BatchRun{at(0, fixedNow.Add(sigmamind.MaxClockSkew+time.Second)), run(1)},
+			want: []string{"!batch_000: its createdDate 2026-05-05T10:11:44Z is 5m1s ahead of this machine's clock, more than the 5m0s a clock may be off: a batch run cannot be created in the future", "batch_001"}},
+		{name: "a year ahead, after the others", rows: []sigmamind.BatchRun{run(0), at(1, fixedNow.AddDate(1, 0, 0))},
+			want: []string{"batch_000", "!batch_001: its createdDate 2027-05-05T10:06:43Z is 8760h0m0s ahead of this machine's clock, more than the 5m0s a clock may be off: a batch run cannot be created in the future"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 2, 10} {
+				srv := newServer(t)
+				srv.ListAsGiven(agent, tt.rows...)
+				c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+				got, err := listed(c.BatchRuns(t.Context(), agent, size))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("size %d: yields mismatch (-want +got):\n%s", size, diff)
+				}
+			}
+		})
 	}
 }
 
@@ -848,7 +1025,7 @@ func TestCanceledContextIsNotRetried(t *testing.T) {
 func TestUnusableBodies(t *testing.T) {
 	longHTML := "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n" +
 		strings.Repeat("<p>The upstream server is temporarily unavailable.</p>\n", 20) + "</body>\n</html>\n"
-	page := `{"data":[{"batchId":"batch_1","createdDate":"2026-05-05T10:00:00Z","successfulAttempts":1,"failedAttempts":0,"totalAttempts":1}],"page":0,"size":10,"totalCount":1,"totalPages":1,"hasNext":false}`
+	page := `{"data":[{"batchId":"batch_1","agent":{"agentId":"agent_T"},"createdDate":"2026-05-05T10:00:00Z","successfulAttempts":1,"failedAttempts":0,"totalAttempts":1}],"page":0,"size":10,"totalCount":1,"totalPages":1,"hasNext":false}`
 	tests := []struct {
 		name        string
 		body        string
@@ -1026,17 +1203,17 @@ func TestImpossibleData(t *testing.T) {
 		want *sigmamind.DataError
 	}{
 		{name: "negative successful", bad: mod(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts = -1 }),
-			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful -1, failed 1, total 5)"}},
+			want: &sigmamind.DataError{BatchID: "batch_001", Created: run(1).CreatedDate, Problem: "negative attempt count (successful -1, failed 1, total 5)"}},
 		{name: "negative failed", bad: mod(func(b *sigmamind.BatchRun) { b.FailedAttempts = -3 }),
-			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful 3, failed -3, total 5)"}},
+			want: &sigmamind.DataError{BatchID: "batch_001", Created: run(1).CreatedDate, Problem: "negative attempt count (successful 3, failed -3, total 5)"}},
 		{name: "negative total", bad: mod(func(b *sigmamind.BatchRun) { b.TotalAttempts = -5; b.SuccessfulAttempts, b.FailedAttempts = 0, 0 }),
-			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "negative attempt count (successful 0, failed 0, total -5)"}},
+			want: &sigmamind.DataError{BatchID: "batch_001", Created: run(1).CreatedDate, Problem: "negative attempt count (successful 0, failed 0, total -5)"}},
 		{name: "judged more than executed", bad: mod(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 4, 2 }),
-			want: &sigmamind.DataError{BatchID: "batch_001", Problem: "successful 4 + failed 2 attempts exceed the total 5"}},
+			want: &sigmamind.DataError{BatchID: "batch_001", Created: run(1).CreatedDate, Problem: "successful 4 + failed 2 attempts exceed the total 5"}},
 		{name: "empty batch id", bad: mod(func(b *sigmamind.BatchRun) { b.BatchID = "" }),
-			want: &sigmamind.DataError{BatchID: "", Problem: "batchId is empty"}},
+			want: &sigmamind.DataError{BatchID: "", Created: run(1).CreatedDate, Problem: "batchId is empty"}},
 		{name: "negative test case attempt", bad: mod(func(b *sigmamind.BatchRun) { b.TestCases[0].Attempt = -2 }),
-			want: &sigmamind.DataError{BatchID: "batch_001", Problem: `test case "tc_1" has a negative attempt count -2`}},
+			want: &sigmamind.DataError{BatchID: "batch_001", Created: run(1).CreatedDate, Problem: `test case "tc_1" has a negative attempt count -2`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1044,24 +1221,43 @@ func TestImpossibleData(t *testing.T) {
 			srv.AddBatchRuns(agent, run(0), tt.bad, run(2))
 			c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
 
+			// The page comes whole, with the bad row named.
 			page, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
-			if page != nil {
-				t.Errorf("got a page with error %v", err)
+			var rows sigmamind.RowErrors
+			if !errors.As(err, &rows) {
+				t.Fatalf("got error %v (%T), want RowErrors", err, err)
+			}
+			if page == nil || len(page.Data) != 3 {
+				t.Fatalf("got page %+v, want the 3 batch runs", page)
+			}
+			want := *tt.want
+			want.Page, want.Row = 0, 2
+			if diff := cmp.Diff(sigmamind.RowErrors{&want}, rows); diff != "" {
+				t.Errorf("row errors mismatch (-want +got):\n%s", diff)
 			}
 			var de *sigmamind.DataError
-			if !errors.As(err, &de) {
-				t.Fatalf("got error %v (%T), want a *DataError", err, err)
-			}
-			if diff := cmp.Diff(tt.want, de); diff != "" {
-				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			if !errors.As(err, &de) || de != rows[0] {
+				t.Errorf("errors.As(%v, *DataError) does not find the row's error", err)
 			}
 
-			// Iterating yields the batches before the bad one, then fails.
-			got, err := collect(c.BatchRuns(t.Context(), agent, 1))
-			if !errors.As(err, &de) {
-				t.Fatalf("iterating: got error %v (%T), want a *DataError", err, err)
+			// Iterating yields the bad one as an error, and goes on.
+			var got []string
+			var errs []*sigmamind.DataError
+			for b, err := range c.BatchRuns(t.Context(), agent, 1) {
+				switch {
+				case errors.As(err, &de):
+					errs = append(errs, de)
+				case err != nil:
+					t.Fatal(err)
+				default:
+					got = append(got, b.BatchID)
+				}
 			}
-			if diff := cmp.Diff([]string{"batch_000"}, got); diff != "" {
+			want.Page, want.Row = 1, 1
+			if diff := cmp.Diff([]*sigmamind.DataError{&want}, errs); diff != "" {
+				t.Errorf("iterating: errors mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"batch_000", "batch_002"}, got); diff != "" {
 				t.Errorf("batch ids mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -1093,20 +1289,22 @@ func TestValidate(t *testing.T) {
 		})},
 		{name: "counts over the bound", b: ok(func(b *sigmamind.BatchRun) {
 			b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 1<<62, 1<<62, 1<<63-1
-		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: "totalAttempts 9223372036854775807 is more than a batch run can have (1000000000000)"}},
+		}), want: &sigmamind.DataError{BatchID: "batch_000", Created: fixedNow, Problem: "totalAttempts 9223372036854775807 is more than a batch run can have (1000000000000)"}},
 		{name: "id too long", b: ok(func(b *sigmamind.BatchRun) { b.BatchID = strings.Repeat("b", 257) }),
-			want: &sigmamind.DataError{BatchID: strings.Repeat("b", 32) + "…", Problem: "batchId is 257 bytes long, more than any id (256)"}},
+			want: &sigmamind.DataError{BatchID: strings.Repeat("b", 32) + "…", Created: fixedNow, Problem: "batchId is 257 bytes long, more than any id (256)"}},
 		{name: "successful exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 6, 0 }),
-			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 6 + failed 0 attempts exceed the total 5"}},
+			want: &sigmamind.DataError{BatchID: "batch_000", Created: fixedNow, Problem: "successful 6 + failed 0 attempts exceed the total 5"}},
 		{name: "failed exceed total", b: ok(func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts = 0, 6 }),
-			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "successful 0 + failed 6 attempts exceed the total 5"}},
+			want: &sigmamind.DataError{BatchID: "batch_000", Created: fixedNow, Problem: "successful 0 + failed 6 attempts exceed the total 5"}},
 		{name: "min int64", b: ok(func(b *sigmamind.BatchRun) { b.FailedAttempts = -1 << 63 }),
-			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "negative attempt count (successful 3, failed -9223372036854775808, total 5)"}},
+			want: &sigmamind.DataError{BatchID: "batch_000", Created: fixedNow, Problem: "negative attempt count (successful 3, failed -9223372036854775808, total 5)"}},
 		{name: "empty id", b: ok(func(b *sigmamind.BatchRun) { b.BatchID = "" }),
-			want: &sigmamind.DataError{Problem: "batchId is empty"}},
+			want: &sigmamind.DataError{Created: fixedNow, Problem: "batchId is empty"}},
+		{name: "no createdDate", b: ok(func(b *sigmamind.BatchRun) { b.CreatedDate = time.Time{} }),
+			want: &sigmamind.DataError{BatchID: "batch_000", Problem: "createdDate is missing"}},
 		{name: "second test case negative", b: ok(func(b *sigmamind.BatchRun) {
 			b.TestCases = append(b.TestCases, sigmamind.TestCase{TestCaseID: "tc_2", Attempt: -1})
-		}), want: &sigmamind.DataError{BatchID: "batch_000", Problem: `test case "tc_2" has a negative attempt count -1`}},
+		}), want: &sigmamind.DataError{BatchID: "batch_000", Created: fixedNow, Problem: `test case "tc_2" has a negative attempt count -1`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1182,7 +1380,7 @@ func TestSecrets(t *testing.T) {
 	leaky := run(0)
 	leaky.BatchID = echo("batch_KEY")
 	leaky.WorkspaceID = echo("org_KEY")
-	leaky.Agent = &sigmamind.Agent{Name: echo("agent KEY"), AgentID: echo("KEY"), Status: echo("KEY")}
+	leaky.Agent = &sigmamind.Agent{Name: echo("agent KEY"), AgentID: agent, Status: echo("KEY")}
 	leaky.TestCases = []sigmamind.TestCase{{
 		TestCaseID: echo("tc_KEY"), Label: echo("label KEY"), Agent: &sigmamind.Agent{Name: echo("KEY")},
 		WorkspaceID: echo("KEY"), LLMModel: echo("KEY"), UserPrompt: echo("You are KEY, KEY!"),
@@ -1191,6 +1389,11 @@ func TestSecrets(t *testing.T) {
 	}}
 	badLeaky := leaky
 	badLeaky.FailedAttempts = 10
+	// Redacted, the agent id is no longer the agent's: an error that must
+	// not name the key either.
+	otherLeaky := leaky
+	otherLeaky.Agent = &sigmamind.Agent{AgentID: echo("agent_KEY")}
+	otherLeaky.TestCases = []sigmamind.TestCase{{TestCaseID: echo("tc_KEY"), Agent: &sigmamind.Agent{AgentID: echo("KEY")}}}
 
 	tests := []struct {
 		name       string
@@ -1232,6 +1435,7 @@ func TestSecrets(t *testing.T) {
 		{name: "hang", wantErr: true, timeout: 50 * time.Millisecond, faults: []sigmamindtest.Fault{{Hang: true, Times: 5}}},
 		{name: "batch fields", runs: []sigmamind.BatchRun{leaky, run(1)}},
 		{name: "impossible batch with the key", wantErr: true, runs: []sigmamind.BatchRun{badLeaky}},
+		{name: "the key as the agent's id", wantErr: true, runs: []sigmamind.BatchRun{otherLeaky}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1309,6 +1513,12 @@ func errorFields(err error) string {
 	}
 	if errors.As(err, &de) {
 		fmt.Fprintf(&b, "%+v\n", *de)
+	}
+	var rows sigmamind.RowErrors
+	if errors.As(err, &rows) {
+		for _, de := range rows {
+			fmt.Fprintf(&b, "%+v\n", *de)
+		}
 	}
 	if b.Len() == 0 {
 		return "unexpected error type " + fmt.Sprintf("%T", err)
@@ -1399,5 +1609,21 @@ func TestErrorsNameThePathAsRequested(t *testing.T) {
 	var apiErr *sigmamind.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Path != "/v1/v1/batch-runs" {
 		t.Errorf("error = %v, want a 404 naming /v1/v1/batch-runs", err)
+	}
+}
+
+func TestBatchRunsAgentIDIsCut(t *testing.T) {
+	b := run(0)
+	b.Agent.AgentID = strings.Repeat("é", 100) + "\n::error::x"
+	srv := newServer(t)
+	srv.ListAsGiven(agent, b)
+	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
+	got, err := listed(c.BatchRuns(t.Context(), agent, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`!batch_000: it is a batch run of agent "` + strings.Repeat("é", 63) + `…", not of agent-id`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("yields mismatch (-want +got):\n%s", diff)
 	}
 }

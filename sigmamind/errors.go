@@ -157,14 +157,45 @@ func (e *TransportError) Certificate() bool {
 		errors.As(e.Err, &constraint) || errors.As(e.Err, &critical)
 }
 
-// DataError is a batch run whose numbers cannot be true.
+// DataError is a batch run that cannot be used: its numbers cannot be true,
+// it belongs to another agent, or the listing contradicts itself about it.
 type DataError struct {
 	BatchID string
 	Problem string
+	// Created is the batch run's createdDate as listed, zero when missing:
+	// a consumer that stops trusting the listing's order because of a bad
+	// row it listed after others compares it with them.
+	Created time.Time
+	// Page (zero-based, as in ListOptions) and Row (counted from 1) locate
+	// the batch run in the listing; Row is 0 for one not read from a page.
+	Page, Row int
 }
 
 func (e *DataError) Error() string {
 	return fmt.Sprintf("batch run %q has impossible data: %s", e.BatchID, e.Problem)
+}
+
+// RowErrors are the batch runs of a page that cannot be used, in the order of
+// the page. ListBatchRuns returns them together with the page: its other
+// batch runs can be used.
+type RowErrors []*DataError
+
+func (e RowErrors) Error() string {
+	switch len(e) {
+	case 0:
+		return "no batch run on the page has impossible data"
+	case 1:
+		return e[0].Error()
+	}
+	return fmt.Sprintf("%v; and %d more batch runs on the page cannot be used", e[0], len(e)-1)
+}
+
+func (e RowErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, d := range e {
+		out[i] = d
+	}
+	return out
 }
 
 // excerptLimit keeps error messages readable; enough to recognise a proxy's

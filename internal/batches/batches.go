@@ -4,8 +4,10 @@ package batches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
@@ -28,7 +30,9 @@ type Request struct {
 	// Baseline is how many older batch runs to compare with.
 	Baseline int
 	// Trend, when more than Count+Baseline, lists older batch runs too, up
-	// to this many in all, for the summary's trend.
+	// to this many in all, for the summary's trend. They are never judged,
+	// but one that claims to be newer than a judged batch run shows that
+	// the listing is not newest first: that is an error.
 	Trend int
 }
 
@@ -37,6 +41,9 @@ type Selection struct {
 	Gated    []sigmamind.BatchRun
 	Baseline []sigmamind.BatchRun
 	Earlier  []sigmamind.BatchRun // older ones listed for the trend only
+	// Notes say, in plain text, what the trend leaves out and why: data
+	// listed only for display that could not be read.
+	Notes []string
 }
 
 // NotFoundError is a batch-id that is not among the agent's batch runs.
@@ -54,6 +61,15 @@ func (e *NotFoundError) Error() string {
 const searchPageSize = 25
 
 // Select lists only as many batch runs as the request needs.
+//
+// Only the gated and baseline batch runs decide a verdict, so only what they
+// need may fail it: an error at their positions, or about them, is an error.
+// Once they are complete, a batch run listed for the trend that cannot be
+// used is left out of it with a note, and an error that ends the listing
+// ends the trend, with a note; but one that claims to be newer than a judged
+// batch run shows that the listing is not newest first, and is an error.
+// While looking for a batch-id, a batch run that cannot be used is passed
+// over, unless it is the one looked for.
 func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	judged := req.Count + req.Baseline
 	if judged <= 0 {
@@ -67,26 +83,49 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	var sel Selection
 	found := req.BatchID == ""
 	scanned := 0
+	read := 0 // positions from the batch-id on, left out of the trend or not
 	for b, err := range l.BatchRuns(ctx, req.AgentID, size) {
 		if err != nil {
-			return Selection{}, err
-		}
-		scanned++
-		if !found {
-			if b.BatchID != req.BatchID {
-				continue
+			var de *sigmamind.DataError
+			data := errors.As(err, &de)
+			if !found && data {
+				scanned++
+				if de.BatchID != req.BatchID {
+					continue // neither judged nor shown
+				}
 			}
-			found = true
+			if !found || len(sel.Gated) < req.Count || len(sel.Baseline) < req.Baseline {
+				return Selection{}, err
+			}
+			if !data {
+				sel.Notes = append(sel.Notes, "older batch runs for the trend could not be read: "+err.Error())
+				break // the listing ends here
+			}
+			// Reading goes on: the rows after it still witness the order.
+			if err := sel.leaveOut(de, err); err != nil {
+				return Selection{}, err
+			}
+		} else {
+			if !found {
+				scanned++
+				if b.BatchID != req.BatchID {
+					continue
+				}
+				found = true
+			}
+			if sel.replace(b) {
+				continue // a later copy; the earlier one keeps its place
+			}
+			switch {
+			case len(sel.Gated) < req.Count:
+				sel.Gated = append(sel.Gated, *b)
+			case len(sel.Baseline) < req.Baseline:
+				sel.Baseline = append(sel.Baseline, *b)
+			default:
+				sel.Earlier = append(sel.Earlier, *b)
+			}
 		}
-		switch {
-		case len(sel.Gated) < req.Count:
-			sel.Gated = append(sel.Gated, *b)
-		case len(sel.Baseline) < req.Baseline:
-			sel.Baseline = append(sel.Baseline, *b)
-		default:
-			sel.Earlier = append(sel.Earlier, *b)
-		}
-		if len(sel.Gated)+len(sel.Baseline)+len(sel.Earlier) == need {
+		if read++; read == need {
 			break
 		}
 	}
@@ -94,6 +133,45 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 		return Selection{}, &NotFoundError{AgentID: req.AgentID, BatchID: req.BatchID, Scanned: scanned}
 	}
 	return sel, nil
+}
+
+// replace puts a later copy of a batch run already selected in its place,
+// and reports whether there was one.
+func (s *Selection) replace(b *sigmamind.BatchRun) bool {
+	for _, runs := range [][]sigmamind.BatchRun{s.Gated, s.Baseline, s.Earlier} {
+		for i := range runs {
+			if runs[i].BatchID == b.BatchID {
+				runs[i] = *b
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leaveOut handles a batch run that cannot be used, listed once the judged
+// ones are complete: it returns err when the batch run says something about
+// them after all, and otherwise leaves it out of the trend with a note.
+func (s *Selection) leaveOut(de *sigmamind.DataError, err error) error {
+	for _, runs := range [][]sigmamind.BatchRun{s.Gated, s.Baseline} {
+		for _, r := range runs {
+			if r.BatchID == de.BatchID {
+				return err // a judged batch run is contradicted
+			}
+		}
+	}
+	// Listed after the judged ones but newer: they may not be the newest,
+	// and the verdict would be about the wrong batch runs.
+	judged := s.Gated
+	if len(s.Baseline) > 0 {
+		judged = s.Baseline
+	}
+	if oldest := judged[len(judged)-1]; de.Created.After(oldest.CreatedDate) {
+		return err
+	}
+	s.Earlier = slices.DeleteFunc(s.Earlier, func(r sigmamind.BatchRun) bool { return r.BatchID == de.BatchID })
+	s.Notes = append(s.Notes, fmt.Sprintf("batch run %q is left out of the trend: %s", de.BatchID, de.Problem))
+	return nil
 }
 
 // Running reports whether any of the runs has configured attempts that were
@@ -112,7 +190,8 @@ type Waiter struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
 	// Progress receives one line per gated batch run and poll, finished ones
-	// included, so that the log shows the whole selection's progress.
+	// and those whose configured attempts are unknown included, so that the
+	// log shows the whole selection's progress.
 	Progress func(line string)
 	// FirstPoll is the first pause; each next one doubles, up to MaxPoll.
 	FirstPoll, MaxPoll time.Duration
@@ -145,6 +224,9 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 			return sel, err
 		}
 		next, err := Select(ctx, l, req)
+		if err == nil {
+			err = carryOver(sel, next)
+		}
 		if err != nil {
 			return sel, err
 		}
@@ -161,10 +243,50 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 	return sel, nil
 }
 
+// carryOver keeps in next what an earlier poll showed of its batch runs, as
+// one run of the gate has seen them. Configured attempts never shrink: a
+// later poll that lists fewer test cases, or none, has not made a batch
+// finish, so the earlier ones stay. Executed and judged attempts never go
+// down either: a judged batch run listed with fewer than before is
+// contradicted, an error.
+func carryOver(prev, next Selection) error {
+	before := map[string]*sigmamind.BatchRun{}
+	for _, runs := range [][]sigmamind.BatchRun{prev.Gated, prev.Baseline, prev.Earlier} {
+		for i := range runs {
+			before[runs[i].BatchID] = &runs[i]
+		}
+	}
+	for part, runs := range [][]sigmamind.BatchRun{next.Gated, next.Baseline, next.Earlier} {
+		for i := range runs {
+			b, p := &runs[i], before[runs[i].BatchID]
+			if p == nil {
+				continue
+			}
+			if part < 2 && (b.SuccessfulAttempts < p.SuccessfulAttempts || b.FailedAttempts < p.FailedAttempts ||
+				b.TotalAttempts < p.TotalAttempts || !b.CreatedDate.Equal(p.CreatedDate)) {
+				return &sigmamind.DataError{BatchID: b.BatchID, Created: b.CreatedDate, Problem: fmt.Sprintf(
+					"a later poll lists it with fewer attempts or another createdDate (successful %d, failed %d, total %d, created %s; then %d, %d, %d, %s): the answers contradict each other",
+					p.SuccessfulAttempts, p.FailedAttempts, p.TotalAttempts, p.CreatedDate.UTC().Format(time.RFC3339),
+					b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts, b.CreatedDate.UTC().Format(time.RFC3339))}
+			}
+			if p.ExpectedAttempts() > b.ExpectedAttempts() {
+				// The earlier copy whole, with the new counts: whatever
+				// makes up its configured attempts comes along.
+				kept := *p
+				kept.SuccessfulAttempts, kept.FailedAttempts, kept.TotalAttempts = b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts
+				*b = kept
+			}
+		}
+	}
+	return nil
+}
+
 func (w Waiter) progress(runs []sigmamind.BatchRun) {
 	for i := range runs {
 		if exp := runs[i].ExpectedAttempts(); exp > 0 {
 			w.say(fmt.Sprintf("%s: %d/%d attempts", runs[i].BatchID, runs[i].TotalAttempts, exp))
+		} else {
+			w.say(fmt.Sprintf("%s: %d attempts, configured attempts unknown", runs[i].BatchID, runs[i].TotalAttempts))
 		}
 	}
 }

@@ -44,6 +44,7 @@ func newClient(t *testing.T, srv *sigmamindtest.Server) *sigmamind.Client {
 func finished(i int) sigmamind.BatchRun {
 	return sigmamind.BatchRun{
 		BatchID:            fmt.Sprintf("batch_%03d", i),
+		Agent:              &sigmamind.Agent{AgentID: agent},
 		CreatedDate:        fixedNow.Add(-time.Duration(i) * time.Hour),
 		TestCases:          []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: 5}},
 		SuccessfulAttempts: 4,
@@ -220,14 +221,14 @@ func TestSelectErrors(t *testing.T) {
 	}
 	t.Run("error on a later page", func(t *testing.T) {
 		srv := newServer(t)
-		bad := finished(7)
+		bad := finished(27)
 		bad.FailedAttempts = 99
-		srv.AddBatchRuns(agent, finishedRuns(7)...)
+		srv.AddBatchRuns(agent, finishedRuns(27)...)
 		srv.AddBatchRuns(agent, bad)
-		_, err := batches.Select(t.Context(), newClient(t, srv), batches.Request{AgentID: agent, Count: 1, BatchID: "batch_nope"})
+		_, err := batches.Select(t.Context(), newClient(t, srv), batches.Request{AgentID: agent, Count: 1, BatchID: "batch_027"})
 		var de *sigmamind.DataError
-		if !errors.As(err, &de) || de.BatchID != "batch_007" {
-			t.Fatalf("got error %v, want a *DataError for batch_007", err)
+		if !errors.As(err, &de) || de.BatchID != "batch_027" {
+			t.Fatalf("got error %v, want a *DataError for batch_027", err)
 		}
 	})
 }
@@ -410,7 +411,7 @@ func TestWait(t *testing.T) {
 					i := min(len(sleeps), len(tt.polls)) - 1
 					srv.SetBatchRun(agent, running(newest, fixedNow.Add(time.Minute), tt.polls[i]))
 					if tt.addNewer && len(sleeps) == 1 {
-						srv.AddBatchRuns(agent, running("batch_newer", fixedNow.Add(time.Hour), 0))
+						srv.AddBatchRuns(agent, running("batch_newer", fixedNow.Add(2*time.Minute), 0))
 					}
 					return ctx.Err()
 				},
@@ -518,7 +519,11 @@ func TestWaitErrors(t *testing.T) {
 	t.Run("the batch is not found any more", func(t *testing.T) {
 		srv := newServer(t)
 		srv.AddBatchRuns(agent, running("batch_new", fixedNow, 3))
-		srv.AddBatchRuns("agent_moved", finishedRuns(2)...)
+		moved := finishedRuns(2)
+		for i := range moved {
+			moved[i].Agent.AgentID = "agent_moved"
+		}
+		srv.AddBatchRuns("agent_moved", moved...)
 		c := newClient(t, srv)
 		sel, err := batches.Select(t.Context(), c, batches.Request{AgentID: agent, Count: 1})
 		if err != nil {

@@ -189,6 +189,10 @@ func (s *Server) AddAgent(agentID string) {
 // AddBatchRuns registers the agent and adds runs to it. Runs are copied, so
 // the caller may reuse them. Batch ids are not deduplicated: a test may want
 // a server that lists the same batch twice.
+//
+// A run without an agent is served as the agent's: SigmaMind always names
+// it, and a client checks it. Serve a raw page (Fault.Body) to test a run
+// that names no agent.
 func (s *Server) AddBatchRuns(agentID string, runs ...sigmamind.BatchRun) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -198,7 +202,7 @@ func (s *Server) AddBatchRuns(agentID string, runs ...sigmamind.BatchRun) {
 	}
 	for _, r := range runs {
 		s.seq++
-		list = append(list, entry{run: cloneRun(r), seq: s.seq})
+		list = append(list, entry{run: ownRun(agentID, r), seq: s.seq})
 	}
 	sortEntries(list)
 	s.agents[agentID] = list
@@ -213,7 +217,7 @@ func (s *Server) SetBatchRun(agentID string, run sigmamind.BatchRun) {
 	found := false
 	for i := range list {
 		if list[i].run.BatchID == run.BatchID {
-			list[i].run = cloneRun(run)
+			list[i].run = ownRun(agentID, run)
 			found = true
 		}
 	}
@@ -222,9 +226,23 @@ func (s *Server) SetBatchRun(agentID string, run sigmamind.BatchRun) {
 			list = []entry{}
 		}
 		s.seq++
-		list = append(list, entry{run: cloneRun(run), seq: s.seq})
+		list = append(list, entry{run: ownRun(agentID, run), seq: s.seq})
 	}
 	sortEntries(list)
+	s.agents[agentID] = list
+}
+
+// ListAsGiven replaces the agent's runs with runs, listed in the given order
+// rather than newest first, so that a test can serve a listing that is out
+// of order. A later AddBatchRuns or SetBatchRun sorts them again.
+func (s *Server) ListAsGiven(agentID string, runs ...sigmamind.BatchRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := make([]entry, 0, len(runs))
+	for _, r := range runs {
+		s.seq++
+		list = append(list, entry{run: ownRun(agentID, r), seq: s.seq})
+	}
 	s.agents[agentID] = list
 }
 
@@ -591,6 +609,16 @@ func sortEntries(list []entry) {
 		// Later-added first, so ties keep a stable and predictable order.
 		return int(b.seq - a.seq)
 	})
+}
+
+// ownRun is a copy of r as the agent's run: one that names no agent names
+// agentID.
+func ownRun(agentID string, r sigmamind.BatchRun) sigmamind.BatchRun {
+	r = cloneRun(r)
+	if r.Agent == nil {
+		r.Agent = &sigmamind.Agent{AgentID: agentID}
+	}
+	return r
 }
 
 // cloneRun copies a run deeply, so neither the caller nor a JSON encoder

@@ -612,11 +612,39 @@ func TestSetBatchRun(t *testing.T) {
 
 	got := list()
 	want := []sigmamind.BatchRun{fresh, done, rs[1], rs[2]}
+	for i := range want {
+		// A run that names no agent is listed as the agent's.
+		want[i].Agent = &sigmamind.Agent{AgentID: agent}
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("runs mismatch (-want +got):\n%s", diff)
 	}
 	if r := mustGet(t, c, listURL(s, "agent_new", "")); r.status != http.StatusOK {
 		t.Errorf("SetBatchRun did not register a new agent: %d", r.status)
+	}
+}
+
+func TestListAsGiven(t *testing.T) {
+	s := newServer(t)
+	s.AddBatchRuns(agent, runs(2)...)
+	rs := runs(4)
+	rs[3].Agent = &sigmamind.Agent{Name: "other", AgentID: "agent_other"}
+	s.ListAsGiven(agent, rs[2], rs[0], rs[3], rs[0])
+	c := newClient(t, 0)
+	list := func() []string {
+		var out []string
+		for _, r := range decode[sigmamind.Page[sigmamind.BatchRun]](t, mustGet(t, c, listURL(s, agent, "")).body).Data {
+			out = append(out, r.BatchID+" "+r.Agent.AgentID)
+		}
+		return out
+	}
+	// As given, duplicates and another agent's run included.
+	if diff := cmp.Diff([]string{"b02 " + agent, "b00 " + agent, "b03 agent_other", "b00 " + agent}, list()); diff != "" {
+		t.Errorf("runs mismatch (-want +got):\n%s", diff)
+	}
+	s.AddBatchRuns(agent, runs(2)[1])
+	if diff := cmp.Diff([]string{"b00 " + agent, "b00 " + agent, "b01 " + agent, "b02 " + agent, "b03 agent_other"}, list()); diff != "" {
+		t.Errorf("after AddBatchRuns: runs mismatch (-want +got):\n%s", diff)
 	}
 }
 
