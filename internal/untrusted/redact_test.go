@@ -1,18 +1,14 @@
 package untrusted
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"html"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
 )
 
 const key = "sk_live_0123456789abcdef"
@@ -104,127 +100,7 @@ func TestRedactBytesKeepsCleanText(t *testing.T) {
 	}
 }
 
-// encoders are what this program, the libraries it uses and the runner do
-// to text on its way out, alone and one over another (those whose names
-// say "of"), and what other programs do to it on its way in. Those that
-// write letters and digits in another form too ("every" in their names)
-// are applied one character at a time: real encoders leave letters and
-// digits alone, so they are found in a plain form only.
-var encoders = []struct {
-	name string
-	enc  func(string) string
-}{
-	{"itself", func(s string) string { return s }},
-	{"markdown table cell", markdownCell},
-	{"markdown, all punctuation", perRune(func(r rune) string {
-		if r < 0x80 && isPunct(byte(r)) {
-			return `\` + string(r)
-		}
-		return string(r)
-	})},
-	{"html.EscapeString", html.EscapeString},
-	{"json", jsonString(true)},
-	{"json without html escaping", jsonString(false)},
-	{"strconv.Quote", func(s string) string { q := strconv.Quote(s); return q[1 : len(q)-1] }},
-	{"strconv.QuoteToASCII", func(s string) string { q := strconv.QuoteToASCII(s); return q[1 : len(q)-1] }},
-	{"url.QueryEscape", url.QueryEscape},
-	{"url.PathEscape", url.PathEscape},
-	{"percent, every byte, upper", perByte("%%%02X")},
-	{"percent, every byte, lower", perByte("%%%02x")},
-	{"json unicode, every character, lower", jsonUnicode(`\u%04x`)},
-	{"json unicode, every character, upper", jsonUnicode(`\u%04X`)},
-	{"go hex, every byte", perByte(`\x%02x`)},
-	{"html decimal, every character", perRune(func(r rune) string { return fmt.Sprintf("&#%d;", r) })},
-	{"html decimal, every character, zeros, no semicolon", perRune(func(r rune) string { return fmt.Sprintf("&#%07d", r) })},
-	{"html hex, every character", perRune(func(r rune) string { return fmt.Sprintf("&#x%X;", r) })},
-	{"runner data", runnerData},
-	{"runner property", runnerProperty},
-	{"markdown of strconv.Quote", func(s string) string { q := strconv.Quote(s); return markdownCell(q[1 : len(q)-1]) }},
-	{"json of markdown", func(s string) string { return jsonString(true)(markdownCell(s)) }},
-	{"runner of percent", func(s string) string { return runnerData(url.QueryEscape(s)) }},
-	{"runner of json unicode", func(s string) string { return runnerData(jsonString(true)(s)) }},
-	{"markdown of html decimal, every character", func(s string) string {
-		return markdownCell(perRune(func(r rune) string { return fmt.Sprintf("&#%d;", r) })(s))
-	}},
-	{"json of percent, every byte", func(s string) string { return jsonString(true)(perByte("%%%02x")(s)) }},
-	{"html of json", func(s string) string { return html.EscapeString(jsonString(true)(s)) }},
-}
-
-func perRune(f func(rune) string) func(string) string {
-	return func(s string) string {
-		var b strings.Builder
-		for _, r := range s {
-			b.WriteString(f(r))
-		}
-		return b.String()
-	}
-}
-
-// jsonUnicode writes every character as JSON's \uXXXX, past U+FFFF as a
-// surrogate pair.
-func jsonUnicode(format string) func(string) string {
-	return func(s string) string {
-		var b strings.Builder
-		for _, u := range utf16.Encode([]rune(s)) {
-			fmt.Fprintf(&b, format, u)
-		}
-		return b.String()
-	}
-}
-
-func perByte(format string) func(string) string {
-	return func(s string) string {
-		var b strings.Builder
-		for i := 0; i < len(s); i++ {
-			fmt.Fprintf(&b, format, s[i])
-		}
-		return b.String()
-	}
-}
-
-func jsonString(escapeHTML bool) func(string) string {
-	return func(s string) string {
-		var b bytes.Buffer
-		e := json.NewEncoder(&b)
-		e.SetEscapeHTML(escapeHTML)
-		if err := e.Encode(s); err != nil {
-			panic(err)
-		}
-		out := strings.TrimSuffix(b.String(), "\n")
-		return out[1 : len(out)-1]
-	}
-}
-
-// markdownCell escapes as the report's table cells do.
-func markdownCell(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!', '$', '@':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func runnerData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-func runnerProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+var encoders = untrustedtest.Encoders
 
 var testSecrets = []string{
 	key,
@@ -241,9 +117,9 @@ func TestEveryEncoding(t *testing.T) {
 	t.Parallel()
 	for _, secret := range testSecrets {
 		for _, e := range encoders {
-			t.Run(fmt.Sprintf("%s/%q", e.name, secret), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%q", e.Name, secret), func(t *testing.T) {
 				t.Parallel()
-				encoded := e.enc(secret)
+				encoded := e.Encode(secret)
 				in := "before " + encoded + " after"
 				if diff := cmp.Diff("before *** after", Redact(in, secret)); diff != "" {
 					t.Errorf("Redact(%q) mismatch (-want +got):\n%s", in, diff)
@@ -260,9 +136,9 @@ func TestFormsOfThePrintableASCII(t *testing.T) {
 	for c := byte(' '); c <= '~'; c++ {
 		secret := "ab" + string(c) + "cdefg"
 		for _, e := range encoders {
-			encoded := "ab" + e.enc(string(c)) + "cdefg"
+			encoded := "ab" + e.Encode(string(c)) + "cdefg"
 			if got := Redact(encoded, secret); got != Mask {
-				t.Errorf("%s: Redact(%q, %q) = %q, want %q", e.name, encoded, secret, got, Mask)
+				t.Errorf("%s: Redact(%q, %q) = %q, want %q", e.Name, encoded, secret, got, Mask)
 			}
 		}
 	}
