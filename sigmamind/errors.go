@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // APIError is an answer from SigmaMind with a status other than 2xx.
@@ -90,23 +92,36 @@ func (e *ResponseError) Error() string {
 }
 
 // TransportError is a request that got no HTTP answer: refused, reset, timed
-// out.
+// out, or an answer net/http could not read.
 type TransportError struct {
 	Method   string
 	Path     string
 	Attempts int
-	Err      error
+	// Problem is what went wrong, as the network layer said it, with the API
+	// key removed: net/http quotes what a server sent (a malformed status
+	// line or header line, a Location it cannot parse), and a certificate
+	// error names what the certificate holds.
+	Problem string
+	// cause is the error Problem was made from, for errors.Is and errors.As.
+	// Its text may hold the key: print the TransportError, never its cause.
+	cause error
 }
 
 func (e *TransportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
+	s := fmt.Sprintf("%s %s: %s", e.Method, e.Path, e.Problem)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
 	return s
 }
 
-func (e *TransportError) Unwrap() error { return e.Err }
+func (e *TransportError) Unwrap() error { return e.cause }
+
+// newTransportError makes the TransportError of err, secret removed from its
+// text.
+func newTransportError(method, path string, attempts int, err error, secret string) *TransportError {
+	return &TransportError{Method: method, Path: path, Attempts: attempts, Problem: redact(err.Error(), secret), cause: err}
+}
 
 // Retryable reports whether the failure is one the network may heal. A
 // certificate the client does not trust will not become trusted by retrying.
@@ -114,7 +129,7 @@ func (e *TransportError) Retryable() bool {
 	var unknownAuthority x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	var hostname x509.HostnameError
-	return !errors.As(e.Err, &unknownAuthority) && !errors.As(e.Err, &invalid) && !errors.As(e.Err, &hostname)
+	return !errors.As(e.cause, &unknownAuthority) && !errors.As(e.cause, &invalid) && !errors.As(e.cause, &hostname)
 }
 
 // DataError is a batch run whose numbers cannot be true.
@@ -162,11 +177,11 @@ func excerpt(body []byte, secret string) string {
 	return b.String()
 }
 
-// redact removes the secret from text the API sent: a server may echo the key
-// back in an error message, and masking in the log does not cover files.
+// redact removes the secret from text the API sent, in every form that
+// encoders write it (a server may echo the key back percent-encoded or
+// JSON-escaped), before anything escapes the text: the report's markdown
+// escaping would turn "sk_live" into "sk\_live", which reads as the key and
+// which no plain search finds. Masking in the log does not cover files.
 func redact(s, secret string) string {
-	if secret == "" || !strings.Contains(s, secret) {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "***")
+	return untrusted.Redact(s, secret)
 }
