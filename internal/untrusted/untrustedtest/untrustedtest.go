@@ -50,6 +50,12 @@ var Encoders = []Encoder{
 	{"html decimal, every character", perRune(func(r rune) string { return fmt.Sprintf("&#%d;", r) })},
 	{"html decimal, every character, zeros, no semicolon", perRune(func(r rune) string { return fmt.Sprintf("&#%07d", r) })},
 	{"html hex, every character", perRune(func(r rune) string { return fmt.Sprintf("&#x%X;", r) })},
+	{"percent, punctuation, upper", perPunct("%%%02X")},
+	{"percent, punctuation, lower", perPunct("%%%02x")},
+	{"json unicode, punctuation, lower", perPunct(`\u%04x`)},
+	{"json unicode, punctuation, upper", perPunct(`\u%04X`)},
+	{"html decimal, punctuation", perPunct("&#%d;")},
+	{"html hex, punctuation", perPunct("&#x%x;")},
 	{"runner data", RunnerData},
 	{"runner property", runnerProperty},
 	{"markdown of strconv.Quote", func(s string) string { q := strconv.Quote(s); return MarkdownCell(q[1 : len(q)-1]) }},
@@ -61,6 +67,16 @@ var Encoders = []Encoder{
 	}},
 	{"json of percent, every byte", func(s string) string { return jsonString(true)(perByte("%%%02x")(s)) }},
 	{"html of json", func(s string) string { return html.EscapeString(jsonString(true)(s)) }},
+}
+
+// Encode writes s with the encoder of that name.
+func Encode(name, s string) string {
+	for _, e := range Encoders {
+		if e.Name == name {
+			return e.Encode(s)
+		}
+	}
+	panic("untrustedtest: no encoder " + name)
 }
 
 // Leaks names every encoder whose form of secret text holds.
@@ -83,6 +99,21 @@ func perRune(f func(rune) string) func(string) string {
 		var b strings.Builder
 		for _, r := range s {
 			b.WriteString(f(r))
+		}
+		return b.String()
+	}
+}
+
+// perPunct writes ASCII punctuation with format, and leaves the rest.
+func perPunct(format string) func(string) string {
+	return func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			if isPunct(s[i]) {
+				fmt.Fprintf(&b, format, s[i])
+			} else {
+				b.WriteByte(s[i])
+			}
 		}
 		return b.String()
 	}
