@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/sigmagate/sigmagate/gate"
@@ -88,7 +89,9 @@ func run(ctx context.Context, args []string, e env) (err error) {
 	}()
 	masked := map[string]bool{}
 	secret := func(key string) {
-		if key == "" || masked[key] {
+		// A key too short to redact safely is refused below, before any
+		// request: masking it would only garble every message.
+		if utf8.RuneCountInString(key) < config.MinAPIKeyLength || masked[key] {
 			return
 		}
 		masked[key] = true
@@ -131,15 +134,17 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		return nil
 	}
 	secret(raw.APIKey)
+	keyFromEnv := false
 	if raw.APIKey == "" {
 		raw.APIKey = strings.TrimSpace(e.getenv("SIGMAMIND_API_KEY"))
+		keyFromEnv = raw.APIKey != ""
 		secret(raw.APIKey)
 	}
 	if *demo {
 		fake := sigmamindtest.NewServer()
 		defer fake.Close()
 		fake.SeedSamples(e.now())
-		raw.APIURL, raw.APIKey = fake.URL, sigmamindtest.DefaultAPIKey
+		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
 		}
@@ -149,6 +154,16 @@ func run(ctx context.Context, args []string, e env) (err error) {
 	cfg, err := config.Parse(raw)
 	if err != nil {
 		errs := unjoin(err)
+		if keyFromEnv {
+			// Say where the key came from: no input was given.
+			for i, e := range errs {
+				var in *config.InputError
+				if errors.As(e, &in) && in.Input == "api-key" {
+					errs[i] = fmt.Errorf("environment variable SIGMAMIND_API_KEY: %s", in.Problem)
+				}
+			}
+			err = errors.Join(errs...)
+		}
 		if len(errs) >= ghio.Annotations {
 			ann.Error(fmt.Sprintf("%d inputs are invalid; the first are annotated, and the log lists every one", len(errs)))
 		}
