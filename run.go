@@ -19,6 +19,7 @@ import (
 	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/report"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -232,6 +233,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
 		})
 	}
+	r = redacted(r, untrusted.NewSecrets(cfg.APIKey))
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
 	werr := g.write(r)
@@ -250,6 +252,48 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	}
 	return &exitErr{code, fmt.Errorf("gate %s", r.Outcome())}
 }
+
+// redacted returns r with the key removed from its texts before any
+// formatter escapes them: the report's markdown escaping turns "sk_live"
+// into "sk\_live", which reads as the key and which no search for the key
+// finds. The client redacts what the API sends where it enters; this covers
+// whatever else reaches a result (an error from elsewhere, an input). The
+// step's outputs and summary are redacted again once written.
+func redacted(r report.Result, found *untrusted.Secrets) report.Result {
+	r.AgentID, r.AgentName, r.ErrHint = found.Redact(r.AgentID), found.Redact(r.AgentName), found.Redact(r.ErrHint)
+	if r.Err != nil {
+		if text := found.Redact(r.Err.Error()); text != r.Err.Error() {
+			r.Err = &redactedError{text: text, err: r.Err}
+		}
+	}
+	inputs := make(map[string]string, len(r.Inputs))
+	for k, v := range r.Inputs {
+		inputs[k] = found.Redact(v)
+	}
+	r.Inputs = inputs
+	checks := make([]gate.Check, len(r.Gate.Checks))
+	for i, c := range r.Gate.Checks {
+		c.Reason, c.LimitText, c.ActualText = found.Redact(c.Reason), found.Redact(c.LimitText), found.Redact(c.ActualText)
+		checks[i] = c
+	}
+	r.Gate.Checks = checks
+	notes := make([]string, len(r.Gate.Notes))
+	for i, n := range r.Gate.Notes {
+		notes[i] = found.Redact(n)
+	}
+	r.Gate.Notes = notes
+	return r
+}
+
+// redactedError is an error whose text lost the key; errors.Is and
+// errors.As still see what it wraps.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // requestTimeout shares the timeout among the tries, so that one hung
 // connection leaves time for the retries: 2m with 3 retries gives each
