@@ -20,7 +20,8 @@ const Mask = "***"
 //
 // Matching is a simulation of one small deterministic automaton per
 // character of a secret: its time is linear in the text, times the few
-// partial matches alive at a time, whatever the text holds.
+// partial matches alive at a time, whatever the text holds. A Secrets is
+// safe for concurrent use.
 type Secrets struct {
 	secrets [][]*charDFA
 	first   [256]bool // the bytes that can start a match
