@@ -5,7 +5,6 @@
 package untrusted
 
 import (
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,6 +23,8 @@ const Mask = "***"
 // safe for concurrent use.
 type Secrets struct {
 	secrets [][]*charDFA
+	offsets [][]int // where the states of each character start, counting all
+	states  int
 	first   [256]bool // the bytes that can start a match
 	// star is set when a secret holds '*': Mask next to what is left of the
 	// text can then spell that secret again.
@@ -43,6 +44,12 @@ func NewSecrets(secrets ...string) *Secrets {
 			chars = append(chars, dfaFor([]byte(secret[i:i+size])))
 			i += size
 		}
+		offsets := make([]int, len(chars))
+		for j, d := range chars {
+			offsets[j] = s.states
+			s.states += len(d.next)
+		}
+		s.offsets = append(s.offsets, offsets)
 		for b, ok := range chars[0].first {
 			s.first[b] = s.first[b] || ok
 		}
@@ -115,28 +122,24 @@ func (s *Secrets) once(text string) (string, bool) {
 	if len(spans) == 0 {
 		return text, false
 	}
-	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
 	var b strings.Builder
 	b.Grow(len(text))
 	last := 0
-	for k := 0; k < len(spans); {
-		start, end := spans[k].start, spans[k].end
-		for k++; k < len(spans) && spans[k].start < end; k++ {
-			end = max(end, spans[k].end)
-		}
-		b.WriteString(text[last:start])
+	for _, m := range spans {
+		b.WriteString(text[last:m.start])
 		b.WriteString(Mask)
-		last = end
+		last = m.end
 	}
 	b.WriteString(text[last:])
 	return b.String(), true
 }
 
-// find returns the stretch of every match in text, overlapping ones
-// included.
+// find returns the stretches of text that matches cover, in order, those
+// that overlap merged.
 func (s *Secrets) find(text string) []span {
 	var spans []span
 	var cur, next []thread
+	var ts threadSet
 	for i := 0; i < len(text); i++ {
 		if len(cur) == 0 {
 			// Nothing is under way: skip to a byte that can start a match.
@@ -157,6 +160,7 @@ func (s *Secrets) find(text string) []span {
 		// started earliest; a later one in the same state can only match a
 		// stretch inside the first one's, and is dropped.
 		next = next[:0]
+		ts.step++
 		for _, t := range cur {
 			chars := s.secrets[t.secret]
 			d := chars[t.char]
@@ -164,14 +168,14 @@ func (s *Secrets) find(text string) []span {
 			if to < 0 {
 				continue
 			}
-			next = addThread(next, thread{t.secret, t.char, to, t.start})
+			next = ts.add(s, next, thread{t.secret, t.char, to, t.start})
 			if !d.accept[to] {
 				continue
 			}
 			if int(t.char)+1 == len(chars) {
-				spans = append(spans, span{t.start, i + 1})
+				spans = addSpan(spans, span{t.start, i + 1})
 			} else {
-				next = addThread(next, thread{t.secret, t.char + 1, 0, t.start})
+				next = ts.add(s, next, thread{t.secret, t.char + 1, 0, t.start})
 			}
 		}
 		cur, next = next, cur
@@ -179,11 +183,47 @@ func (s *Secrets) find(text string) []span {
 	return spans
 }
 
-func addThread(ts []thread, t thread) []thread {
-	for _, u := range ts {
-		if u.secret == t.secret && u.char == t.char && u.state == t.state {
-			return ts
-		}
+// addSpan adds a match to spans, which are apart and in order. A match
+// ends no earlier than those found before it, so it can only overlap the
+// last ones.
+func addSpan(spans []span, m span) []span {
+	for len(spans) > 0 && spans[len(spans)-1].end > m.start {
+		m.start = min(m.start, spans[len(spans)-1].start)
+		spans = spans[:len(spans)-1]
 	}
-	return append(ts, t)
+	return append(spans, m)
+}
+
+// threadSet finds a thread already in the list for this step. A few
+// threads are searched one by one; past that, as a text made for it may
+// bring, by a table of every state, made then.
+type threadSet struct {
+	step int
+	seen []int // the step at which each state last got a thread
+}
+
+const fewThreads = 16
+
+func (ts *threadSet) add(s *Secrets, list []thread, t thread) []thread {
+	id := func(t thread) int { return s.offsets[t.secret][t.char] + int(t.state) }
+	if ts.seen == nil {
+		for _, u := range list {
+			if u.secret == t.secret && u.char == t.char && u.state == t.state {
+				return list
+			}
+		}
+		list = append(list, t)
+		if len(list) > fewThreads {
+			ts.seen = make([]int, s.states)
+			for _, u := range list {
+				ts.seen[id(u)] = ts.step
+			}
+		}
+		return list
+	}
+	if k := id(t); ts.seen[k] != ts.step {
+		ts.seen[k] = ts.step
+		list = append(list, t)
+	}
+	return list
 }
