@@ -138,7 +138,9 @@ func (s *Secrets) once(text string) (string, bool) {
 // that overlap merged.
 func (s *Secrets) find(text string) []span {
 	var spans []span
-	var cur, next []thread
+	// Room for the few threads usual text keeps, without allocating.
+	var curRoom, nextRoom [8]thread
+	cur, next := curRoom[:0], nextRoom[:0]
 	var ts threadSet
 	for i := 0; i < len(text); i++ {
 		if len(cur) == 0 {
