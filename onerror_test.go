@@ -163,7 +163,7 @@ func TestOutageAndHint(t *testing.T) {
 		return &sigmamind.APIError{Method: "GET", Path: "/v1/batch-runs", StatusCode: code, Attempts: 4}
 	}
 	transport := func(err error) *sigmamind.TransportError {
-		return &sigmamind.TransportError{Method: "GET", Path: "/v1/batch-runs", Attempts: 4, Err: err}
+		return sigmamind.NewTransportError("GET", "/v1/batch-runs", 4, err, "")
 	}
 	brokeOff := transport(syscall.ECONNRESET)
 	brokeOff.Answered, brokeOff.Status = true, 200

@@ -14,12 +14,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/report"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -90,7 +92,9 @@ func run(ctx context.Context, args []string, e env) (err error) {
 	}()
 	masked := map[string]bool{}
 	secret := func(key string) {
-		if key == "" || masked[key] {
+		// A key too short to redact safely is refused below, before any
+		// request: masking it would only garble every message.
+		if utf8.RuneCountInString(key) < config.MinAPIKeyLength || masked[key] {
 			return
 		}
 		masked[key] = true
@@ -133,15 +137,17 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		return nil
 	}
 	secret(raw.APIKey)
+	keyFromEnv := false
 	if raw.APIKey == "" {
 		raw.APIKey = strings.TrimSpace(e.getenv("SIGMAMIND_API_KEY"))
+		keyFromEnv = raw.APIKey != ""
 		secret(raw.APIKey)
 	}
 	if *demo {
 		fake := sigmamindtest.NewServer()
 		defer fake.Close()
 		fake.SeedSamples(e.now())
-		raw.APIURL, raw.APIKey = fake.URL, sigmamindtest.DefaultAPIKey
+		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
 		}
@@ -151,6 +157,16 @@ func run(ctx context.Context, args []string, e env) (err error) {
 	cfg, err := config.Parse(raw)
 	if err != nil {
 		errs := unjoin(err)
+		if keyFromEnv {
+			// Say where the key came from: no input was given.
+			for i, e := range errs {
+				var in *config.InputError
+				if errors.As(e, &in) && in.Input == "api-key" {
+					errs[i] = fmt.Errorf("environment variable SIGMAMIND_API_KEY: %s", in.Problem)
+				}
+			}
+			err = errors.Join(errs...)
+		}
 		if len(errs) >= ghio.Annotations {
 			ann.Error(fmt.Sprintf("%d inputs are invalid; the first are annotated, and the log lists every one", len(errs)))
 		}
@@ -219,6 +235,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
 		})
 	}
+	r = redacted(r, untrusted.NewSecrets(cfg.APIKey))
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
 	werr := g.write(r)
@@ -237,6 +254,48 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	}
 	return &exitErr{code, fmt.Errorf("gate %s", r.Outcome())}
 }
+
+// redacted returns r with the key removed from its texts before any
+// formatter escapes them: the report's markdown escaping turns "sk_live"
+// into "sk\_live", which reads as the key and which no search for the key
+// finds. The client redacts what the API sends where it enters; this covers
+// whatever else reaches a result (an error from elsewhere, an input). The
+// step's outputs and summary are redacted again once written.
+func redacted(r report.Result, found *untrusted.Secrets) report.Result {
+	r.AgentID, r.AgentName, r.ErrHint = found.Redact(r.AgentID), found.Redact(r.AgentName), found.Redact(r.ErrHint)
+	if r.Err != nil {
+		if text := found.Redact(r.Err.Error()); text != r.Err.Error() {
+			r.Err = &redactedError{text: text, err: r.Err}
+		}
+	}
+	inputs := make(map[string]string, len(r.Inputs))
+	for k, v := range r.Inputs {
+		inputs[k] = found.Redact(v)
+	}
+	r.Inputs = inputs
+	checks := make([]gate.Check, len(r.Gate.Checks))
+	for i, c := range r.Gate.Checks {
+		c.Reason, c.LimitText, c.ActualText = found.Redact(c.Reason), found.Redact(c.LimitText), found.Redact(c.ActualText)
+		checks[i] = c
+	}
+	r.Gate.Checks = checks
+	notes := make([]string, len(r.Gate.Notes))
+	for i, n := range r.Gate.Notes {
+		notes[i] = found.Redact(n)
+	}
+	r.Gate.Notes = notes
+	return r
+}
+
+// redactedError is an error whose text lost the key; errors.Is and
+// errors.As still see what it wraps.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // requestTimeout shares the timeout among the tries, so that one hung
 // connection leaves time for the retries: 2m with 3 retries gives each

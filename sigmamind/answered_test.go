@@ -108,7 +108,7 @@ func TestTransportErrorCertificate(t *testing.T) {
 		{errors.New("x509 in a message is no certificate error"), false},
 	}
 	for _, tt := range tests {
-		e := &sigmamind.TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: tt.err}
+		e := sigmamind.NewTransportError("GET", "/p", 1, tt.err, "")
 		if got := e.Certificate(); got != tt.want {
 			t.Errorf("Certificate() of %v (%T) = %v, want %v", tt.err, tt.err, got, tt.want)
 		}
@@ -211,7 +211,8 @@ func TestTransportErrorMalformed(t *testing.T) {
 		{false, 0, syscall.ECONNREFUSED, false},
 	}
 	for _, tt := range tests {
-		e := &sigmamind.TransportError{Method: "GET", Path: "/p", Attempts: 1, Answered: tt.answered, Status: tt.status, Err: tt.err}
+		e := sigmamind.NewTransportError("GET", "/p", 1, tt.err, "")
+		e.Answered, e.Status = tt.answered, tt.status
 		if got := e.Malformed(); got != tt.want {
 			t.Errorf("Malformed() of %+v = %v, want %v", e, got, tt.want)
 		}

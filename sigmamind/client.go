@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // DefaultBaseURL is SigmaMind's public API.
@@ -437,7 +439,8 @@ func scrub(b *BatchRun, key string) {
 	if key == "" {
 		return
 	}
-	r := func(s *string) { *s = redact(*s, key) }
+	found := untrusted.NewSecrets(key)
+	r := func(s *string) { *s = found.Redact(*s) }
 	agent := func(a *Agent) {
 		if a != nil {
 			r(&a.Name)
@@ -533,7 +536,9 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 		if errors.Is(err, context.DeadlineExceeded) && c.RequestTimeout > 0 && parent.Err() == nil {
 			err = fmt.Errorf("no answer within %v: %w", c.RequestTimeout, err)
 		}
-		return &TransportError{Method: req.Method, Path: path, Attempts: attempt, Err: err}
+		// net/http quotes what the server sent in some errors: the key
+		// goes here, where the text enters, before any formatter.
+		return NewTransportError(req.Method, path, attempt, err, c.apiKey)
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {

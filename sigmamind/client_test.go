@@ -1509,7 +1509,9 @@ func errorFields(err error) string {
 		fmt.Fprintf(&b, "%+v\n", *re)
 	}
 	if errors.As(err, &te) {
-		fmt.Fprintf(&b, "%+v %v\n", *te, te.Err)
+		// Not %+v: that would print the cause, which is kept unredacted
+		// only for errors.Is and errors.As, and which nothing prints.
+		fmt.Fprintf(&b, "%s %s %d %s\n", te.Method, te.Path, te.Attempts, te.Problem)
 	}
 	if errors.As(err, &de) {
 		fmt.Fprintf(&b, "%+v\n", *de)

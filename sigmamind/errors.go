@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // APIError is an answer from SigmaMind with a status other than 2xx.
@@ -105,16 +107,23 @@ type TransportError struct {
 	// Status is the status of an answer whose body then broke off; 0 when
 	// no status line was read.
 	Status int
-	Err    error
+	// Problem is what went wrong, as the network layer said it, with the API
+	// key removed: net/http quotes what a server sent (a malformed status
+	// line or header line, a Location it cannot parse), and a certificate
+	// error names what the certificate holds.
+	Problem string
+	// cause is the error Problem was made from, for errors.Is and errors.As.
+	// Its text may hold the key: print the TransportError, never its cause.
+	cause error
 }
 
 func (e *TransportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err)
+	s := fmt.Sprintf("%s %s: %s", e.Method, e.Path, e.Problem)
 	switch {
 	case e.Status != 0:
-		s = fmt.Sprintf("%s %s: the %d %s answer broke off before its end: %v", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Err)
+		s = fmt.Sprintf("%s %s: the %d %s answer broke off before its end: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Problem)
 	case e.Answered:
-		s = fmt.Sprintf("%s %s: an answer came but could not be read: %v", e.Method, e.Path, e.Err)
+		s = fmt.Sprintf("%s %s: an answer came but could not be read: %s", e.Method, e.Path, e.Problem)
 	}
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
@@ -122,7 +131,13 @@ func (e *TransportError) Error() string {
 	return s
 }
 
-func (e *TransportError) Unwrap() error { return e.Err }
+func (e *TransportError) Unwrap() error { return e.cause }
+
+// NewTransportError makes the TransportError of err, secret removed from its
+// text: the one way to make one, so that no cause's text escapes unredacted.
+func NewTransportError(method, path string, attempts int, err error, secret string) *TransportError {
+	return &TransportError{Method: method, Path: path, Attempts: attempts, Problem: redact(err.Error(), secret), cause: err}
+}
 
 // Malformed reports an answer that came but is no HTTP the client can read
 // (another service on the port, a broken proxy), rather than one that the
@@ -131,9 +146,9 @@ func (e *TransportError) Malformed() bool {
 	if !e.Answered || e.Status != 0 {
 		return false // no byte came, or the status did and the body broke off
 	}
-	cut := errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) || errors.Is(e.Err, syscall.ECONNRESET) ||
-		errors.Is(e.Err, syscall.ECONNABORTED) || errors.Is(e.Err, syscall.EPIPE) || errors.Is(e.Err, context.DeadlineExceeded) ||
-		errors.Is(e.Err, context.Canceled)
+	cut := errors.Is(e.cause, io.ErrUnexpectedEOF) || errors.Is(e.cause, io.EOF) || errors.Is(e.cause, syscall.ECONNRESET) ||
+		errors.Is(e.cause, syscall.ECONNABORTED) || errors.Is(e.cause, syscall.EPIPE) || errors.Is(e.cause, context.DeadlineExceeded) ||
+		errors.Is(e.cause, context.Canceled)
 	return !cut
 }
 
@@ -152,9 +167,9 @@ func (e *TransportError) Certificate() bool {
 	var insecure x509.InsecureAlgorithmError
 	var constraint x509.ConstraintViolationError
 	var critical x509.UnhandledCriticalExtension
-	return errors.As(e.Err, &verify) || errors.As(e.Err, &unknownAuthority) || errors.As(e.Err, &invalid) ||
-		errors.As(e.Err, &hostname) || errors.As(e.Err, &roots) || errors.As(e.Err, &insecure) ||
-		errors.As(e.Err, &constraint) || errors.As(e.Err, &critical)
+	return errors.As(e.cause, &verify) || errors.As(e.cause, &unknownAuthority) || errors.As(e.cause, &invalid) ||
+		errors.As(e.cause, &hostname) || errors.As(e.cause, &roots) || errors.As(e.cause, &insecure) ||
+		errors.As(e.cause, &constraint) || errors.As(e.cause, &critical)
 }
 
 // DataError is a batch run that cannot be used: its numbers cannot be true,
@@ -233,11 +248,11 @@ func excerpt(body []byte, secret string) string {
 	return b.String()
 }
 
-// redact removes the secret from text the API sent: a server may echo the key
-// back in an error message, and masking in the log does not cover files.
+// redact removes the secret from text the API sent, in every form that
+// encoders write it (a server may echo the key back percent-encoded or
+// JSON-escaped), before anything escapes the text: the report's markdown
+// escaping would turn "sk_live" into "sk\_live", which reads as the key and
+// which no plain search finds. Masking in the log does not cover files.
 func redact(s, secret string) string {
-	if secret == "" || !strings.Contains(s, secret) {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "***")
+	return untrusted.Redact(s, secret)
 }

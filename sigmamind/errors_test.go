@@ -129,20 +129,19 @@ func TestTransportError(t *testing.T) {
 		wantString    string
 		wantRetryable bool
 	}{
-		{name: "reset", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: syscall.ECONNRESET},
+		{name: "reset", err: NewTransportError("GET", "/p", 1, syscall.ECONNRESET, ""),
 			wantString: "GET /p: connection reset by peer", wantRetryable: true},
-		{name: "eof after attempts", err: &TransportError{Method: "GET", Path: "/p", Attempts: 3, Err: io.ErrUnexpectedEOF},
+		{name: "eof after attempts", err: NewTransportError("GET", "/p", 3, io.ErrUnexpectedEOF, ""),
 			wantString: "GET /p: unexpected EOF after 3 attempts", wantRetryable: true},
-		{name: "timeout", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: fmt.Errorf("no answer within 1s: %w", context.DeadlineExceeded)},
+		{name: "timeout", err: NewTransportError("GET", "/p", 1, fmt.Errorf("no answer within 1s: %w", context.DeadlineExceeded), ""),
 			wantString: "GET /p: no answer within 1s: context deadline exceeded", wantRetryable: true},
-		{name: "unknown authority", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: x509.UnknownAuthorityError{}},
+		{name: "unknown authority", err: NewTransportError("GET", "/p", 1, x509.UnknownAuthorityError{}, ""),
 			wantString: "GET /p: x509: certificate signed by unknown authority", wantRetryable: false},
-		{name: "wrapped unknown authority", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1,
-			Err: fmt.Errorf("tls: %w", x509.UnknownAuthorityError{})},
+		{name: "wrapped unknown authority", err: NewTransportError("GET", "/p", 1, fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), ""),
 			wantString: "GET /p: tls: x509: certificate signed by unknown authority", wantRetryable: false},
-		{name: "hostname", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "api.sigmamind.ai"}},
+		{name: "hostname", err: NewTransportError("GET", "/p", 1, x509.HostnameError{Certificate: &x509.Certificate{}, Host: "api.sigmamind.ai"}, ""),
 			wantString: "GET /p: x509: certificate is not valid for any names, but wanted to match api.sigmamind.ai", wantRetryable: false},
-		{name: "expired", err: &TransportError{Method: "GET", Path: "/p", Attempts: 1, Err: x509.CertificateInvalidError{Reason: x509.Expired, Detail: "expired"}},
+		{name: "expired", err: NewTransportError("GET", "/p", 1, x509.CertificateInvalidError{Reason: x509.Expired, Detail: "expired"}, ""),
 			wantString: "GET /p: x509: certificate has expired or is not yet valid: expired", wantRetryable: false},
 	}
 	for _, tt := range tests {
@@ -153,8 +152,8 @@ func TestTransportError(t *testing.T) {
 			if got := tt.err.Retryable(); got != tt.wantRetryable {
 				t.Errorf("Retryable() = %v, want %v", got, tt.wantRetryable)
 			}
-			if !errors.Is(tt.err, tt.err.Err) {
-				t.Errorf("errors.Is(err, err.Err) = false")
+			if !errors.Is(tt.err, tt.err.cause) {
+				t.Errorf("errors.Is(err, its cause) = false")
 			}
 		})
 	}
@@ -204,9 +203,9 @@ func TestBackoff(t *testing.T) {
 		{name: "client error", err: apiErr(404, 0), attempt: 1},
 		{name: "out of retries", err: apiErr(503, 0), attempt: 4, maxRetry: 3},
 		{name: "last retry", err: apiErr(503, 0), attempt: 3, maxRetry: 3, wantWait: 1 * time.Second, wantRetry: true},
-		{name: "transport", err: &TransportError{Err: io.ErrUnexpectedEOF}, attempt: 1, wantWait: 250 * time.Millisecond, wantRetry: true},
-		{name: "canceled", err: &TransportError{Err: context.Canceled}, attempt: 1},
-		{name: "untrusted certificate", err: &TransportError{Err: x509.UnknownAuthorityError{}}, attempt: 1},
+		{name: "transport", err: NewTransportError("", "", 1, io.ErrUnexpectedEOF, ""), attempt: 1, wantWait: 250 * time.Millisecond, wantRetry: true},
+		{name: "canceled", err: NewTransportError("", "", 1, context.Canceled, ""), attempt: 1},
+		{name: "untrusted certificate", err: NewTransportError("", "", 1, x509.UnknownAuthorityError{}, ""), attempt: 1},
 		{name: "response error", err: &ResponseError{Problem: "not json"}, attempt: 1},
 		{name: "data error", err: &DataError{Problem: "negative"}, attempt: 1},
 		{name: "other", err: errors.New("build request"), attempt: 1},

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
 	"github.com/sigmagate/sigmagate/gate"
@@ -169,8 +170,8 @@ func Parse(r Raw) (Config, error) {
 	if r.APIKey == "" {
 		p.add("api-key", "is required and was empty. Pass it from a secret: `api-key: ${{ secrets.SIGMAMIND_API_KEY }}` (on the command line: the SIGMAMIND_API_KEY environment variable). "+
 			"Workflows triggered by pull requests from forks receive no secrets; see the README section \"Pull requests from forks\"")
-	} else if strings.ContainsFunc(r.APIKey, unicode.IsControl) {
-		p.add("api-key", "contains a control character (a line break?); copy the key again without it")
+	} else if problem := APIKeyProblem(r.APIKey); problem != "" {
+		p.add("api-key", problem)
 	}
 	if r.AgentID == "" {
 		p.add("agent-id", "is required and was empty: give the id of the agent to gate, e.g. agent_D5D0p7TUs66TTAEAx, from the agent's page in SigmaMind")
@@ -229,6 +230,25 @@ func Parse(r Raw) (Config, error) {
 		p.rate("max-regression", r.MaxRegression) // still report a malformed value
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// MinAPIKeyLength is the fewest characters an API key may have. The key is
+// redacted wherever it appears, and a key of a few characters would be found
+// inside ordinary words and numbers: the outputs would read "pa***" for
+// "pass" and "***0" for "10". No SigmaMind key is that short.
+const MinAPIKeyLength = 8
+
+// APIKeyProblem says what is wrong with a non-empty API key, never showing
+// it, or returns "" when nothing is.
+func APIKeyProblem(key string) string {
+	switch {
+	case strings.ContainsFunc(key, unicode.IsControl):
+		return "contains a control character (a line break?); copy the key again without it"
+	case utf8.RuneCountInString(key) < MinAPIKeyLength:
+		return fmt.Sprintf("is shorter than %d characters, so it is not a whole SigmaMind API key, and a value that short could not be kept out of the logs and outputs: "+
+			"copy the whole key again (SigmaMind Dashboard → API Keys)", MinAPIKeyLength)
+	}
+	return ""
 }
 
 type parser struct{ errs []error }

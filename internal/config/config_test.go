@@ -64,7 +64,7 @@ func TestFlagsOverrideAndMirrorInputs(t *testing.T) {
 }
 
 func valid() Raw {
-	r, _ := FromEnv(context.Background(), getenv(map[string]string{"INPUT_API-KEY": "k", "INPUT_AGENT-ID": "agent_x"}))
+	r, _ := FromEnv(context.Background(), getenv(map[string]string{"INPUT_API-KEY": "sk-valid-key", "INPUT_AGENT-ID": "agent_x"}))
 	return r
 }
 
@@ -75,7 +75,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	zero := gate.MustRate("0")
 	want := Config{
-		APIKey: "k", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1,
+		APIKey: "sk-valid-key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1,
 		Rules:          gate.Rules{MaxFailureRate: &zero, MinAttempts: 1},
 		OnInconclusive: "fail", OnError: "fail", Summary: true, Timeout: 2 * time.Minute, Retries: 3,
 	}
@@ -100,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 		{"not a url", func(r *Raw) { r.APIURL = "api.sigmamind.ai" }, "is not a URL"},
 		{"ftp", func(r *Raw) { r.APIURL = "ftp://api.example.com" }, "the scheme must be https"},
 		{"no key", func(r *Raw) { r.APIKey = "" }, "input api-key: is required"},
-		{"key with newline", func(r *Raw) { r.APIKey = "a\nb" }, "control character"},
+		{"key with newline", func(r *Raw) { r.APIKey = "sk-valid\nkey" }, "control character"},
 		{"no agent", func(r *Raw) { r.AgentID = "" }, "input agent-id: is required"},
 		{"agent with space", func(r *Raw) { r.AgentID = "agent x" }, "input agent-id: \"agent x\" is not an id"},
 		{"bare agent id", func(r *Raw) { r.AgentID = "D5D0p7TUs66TTAEAx" }, ""},

@@ -4,7 +4,6 @@
 package ghio
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,22 +11,27 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
-// Redactor replaces a secret in everything written through it. Masking with
-// ::add-mask:: covers only the log GitHub shows; this covers every stream and
-// file, and terminals outside GitHub too.
+// Redactor replaces secrets in everything written through it, in every form
+// that encoders write them (see untrusted.Secrets). Masking with
+// ::add-mask:: covers only the log GitHub shows, and only the secret as it
+// is; this covers every stream and file, and terminals outside GitHub too.
+// Stretches that secrets overlap become one mask, as the runner's masker
+// does: replacing one secret after another would leave the rest of a secret
+// that overlaps one replaced before it ("abc" then "abcdef" left "***def").
 type Redactor struct {
 	W       io.Writer
 	mu      sync.Mutex
-	secrets [][]byte
+	secrets []string
+	found   *untrusted.Secrets
 }
 
 // Add starts redacting s. Call it after the ::add-mask:: command has gone
@@ -38,60 +42,26 @@ func (r *Redactor) Add(s string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.secrets = append(r.secrets, []byte(s))
+	r.secrets = append(r.secrets, s)
+	r.found = untrusted.NewSecrets(r.secrets...)
 }
 
 func (r *Redactor) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := r.W.Write(mask(p, r.secrets)); err != nil {
+	out := p
+	if r.found != nil {
+		out = r.found.RedactBytes(p)
+	}
+	if _, err := r.W.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-// mask replaces every stretch of p that some secret covers with "***". It
-// finds all occurrences first and merges those that overlap, as the runner's
-// masker does: replacing one secret after another would leave the rest of a
-// secret that overlaps one replaced before it ("abc" then "abcdef" left
-// "***def").
-func mask(p []byte, secrets [][]byte) []byte {
-	type span struct{ start, end int }
-	var spans []span
-	for _, s := range secrets {
-		for i := 0; i < len(p); {
-			j := bytes.Index(p[i:], s)
-			if j < 0 {
-				break
-			}
-			spans = append(spans, span{i + j, i + j + len(s)})
-			i += j + 1
-		}
-	}
-	if len(spans) == 0 {
-		return p
-	}
-	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
-	out := make([]byte, 0, len(p))
-	last := 0
-	for k := 0; k < len(spans); {
-		start, end := spans[k].start, spans[k].end
-		for k++; k < len(spans) && spans[k].start < end; k++ {
-			end = max(end, spans[k].end)
-		}
-		out = append(out, p[last:start]...)
-		out = append(out, "***"...)
-		last = end
-	}
-	return append(out, p[last:]...)
-}
-
-// Redact removes secret from s.
+// Redact removes secret from s, in every form that encoders write it.
 func Redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "***")
+	return untrusted.Redact(s, secret)
 }
 
 // Neutralize makes one line of untrusted text inert for the runner, which

@@ -1,0 +1,231 @@
+// Package untrusted handles text that the program did not write: what an API
+// answers, and what the network layer says about an answer. Such text may
+// carry a secret back, plainly or encoded, and must lose it before anything
+// formats, escapes or prints it.
+package untrusted
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Mask replaces a secret, as the runner's own masker does.
+const Mask = "***"
+
+// Secrets finds secrets in text, each character of a secret in any of the
+// forms that encoders write (see forms), in any mix: `sk\_live`,
+// `sk%5Flive`, `sk\u005flive` and `sk&#95;live` all hold "sk_live". Its
+// zero value finds nothing; make one with NewSecrets.
+//
+// Matching is a simulation of one small deterministic automaton per
+// character of a secret: its time is linear in the text, times the few
+// partial matches alive at a time, whatever the text holds. A Secrets is
+// safe for concurrent use.
+type Secrets struct {
+	secrets [][]*charDFA
+	offsets [][]int // where the states of each character start, counting all
+	states  int
+	first   [256]bool // the bytes that can start a match
+	// star is set when a secret holds '*': Mask next to what is left of the
+	// text can then spell that secret again.
+	star bool
+}
+
+// NewSecrets returns a Secrets that finds every non-empty one of secrets.
+func NewSecrets(secrets ...string) *Secrets {
+	s := &Secrets{}
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		var chars []*charDFA
+		for i := 0; i < len(secret); {
+			_, size := utf8.DecodeRuneInString(secret[i:])
+			chars = append(chars, dfaFor([]byte(secret[i:i+size])))
+			i += size
+		}
+		offsets := make([]int, len(chars))
+		for j, d := range chars {
+			offsets[j] = s.states
+			s.states += len(d.next)
+		}
+		s.offsets = append(s.offsets, offsets)
+		for b, ok := range chars[0].first {
+			s.first[b] = s.first[b] || ok
+		}
+		s.secrets = append(s.secrets, chars)
+		s.star = s.star || strings.Contains(secret, "*")
+	}
+	return s
+}
+
+// Redact replaces every secret in text with Mask. Stretches that secrets
+// overlap become one Mask, as with the runner's masker: masking one secret
+// after another would leave the rest of one that overlaps another.
+func Redact(text string, secrets ...string) string {
+	return NewSecrets(secrets...).Redact(text)
+}
+
+// Redact replaces every secret in text with Mask.
+func (s *Secrets) Redact(text string) string {
+	out, changed := s.redact(text)
+	if !changed {
+		return text
+	}
+	return out
+}
+
+// RedactBytes is Redact for bytes. It returns p itself when p holds no
+// secret.
+func (s *Secrets) RedactBytes(p []byte) []byte {
+	out, changed := s.redact(string(p))
+	if !changed {
+		return p
+	}
+	return []byte(out)
+}
+
+// maxRounds bounds how often a text is redacted again because Mask spelled a
+// secret anew; text that still does after that is masked whole.
+const maxRounds = 8
+
+func (s *Secrets) redact(text string) (string, bool) {
+	out, changed := s.once(text)
+	if !changed || !s.star {
+		return out, changed
+	}
+	// A secret with a '*' can form again from Mask and its neighbours: "*ab"
+	// in "*abab" leaves "***ab". Without one, Mask cannot take part in a
+	// match, so one round is enough.
+	for range maxRounds {
+		again, more := s.once(out)
+		if !more {
+			return out, true
+		}
+		out = again
+	}
+	return Mask, true
+}
+
+type span struct{ start, end int }
+
+// thread is a partial match: of secret, char characters are matched, and
+// the automaton of the next one is in state.
+type thread struct {
+	secret, char, state int32
+	start               int
+}
+
+// once masks every match in text, in one pass.
+func (s *Secrets) once(text string) (string, bool) {
+	spans := s.find(text)
+	if len(spans) == 0 {
+		return text, false
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for _, m := range spans {
+		b.WriteString(text[last:m.start])
+		b.WriteString(Mask)
+		last = m.end
+	}
+	b.WriteString(text[last:])
+	return b.String(), true
+}
+
+// find returns the stretches of text that matches cover, in order, those
+// that overlap merged.
+func (s *Secrets) find(text string) []span {
+	var spans []span
+	// Room for the few threads usual text keeps, without allocating.
+	var curRoom, nextRoom [8]thread
+	cur, next := curRoom[:0], nextRoom[:0]
+	var ts threadSet
+	for i := 0; i < len(text); i++ {
+		if len(cur) == 0 {
+			// Nothing is under way: skip to a byte that can start a match.
+			for i < len(text) && !s.first[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
+		c := text[i]
+		if s.first[c] {
+			for k := range s.secrets {
+				cur = append(cur, thread{secret: int32(k), start: i})
+			}
+		}
+		// cur is in order of start, so the first thread to reach a state
+		// started earliest; a later one in the same state can only match a
+		// stretch inside the first one's, and is dropped.
+		next = next[:0]
+		ts.step++
+		for _, t := range cur {
+			chars := s.secrets[t.secret]
+			d := chars[t.char]
+			to := d.step(t.state, c)
+			if to < 0 {
+				continue
+			}
+			next = ts.add(s, next, thread{t.secret, t.char, to, t.start})
+			if !d.accept[to] {
+				continue
+			}
+			if int(t.char)+1 == len(chars) {
+				spans = addSpan(spans, span{t.start, i + 1})
+			} else {
+				next = ts.add(s, next, thread{t.secret, t.char + 1, 0, t.start})
+			}
+		}
+		cur, next = next, cur
+	}
+	return spans
+}
+
+// addSpan adds a match to spans, which are apart and in order. A match
+// ends no earlier than those found before it, so it can only overlap the
+// last ones.
+func addSpan(spans []span, m span) []span {
+	for len(spans) > 0 && spans[len(spans)-1].end > m.start {
+		m.start = min(m.start, spans[len(spans)-1].start)
+		spans = spans[:len(spans)-1]
+	}
+	return append(spans, m)
+}
+
+// threadSet finds a thread already in the list for this step. A few
+// threads are searched one by one; past that, as a text made for it may
+// bring, by a table of every state, made then.
+type threadSet struct {
+	step int
+	seen []int // the step at which each state last got a thread
+}
+
+const fewThreads = 16
+
+func (ts *threadSet) add(s *Secrets, list []thread, t thread) []thread {
+	id := func(t thread) int { return s.offsets[t.secret][t.char] + int(t.state) }
+	if ts.seen == nil {
+		for _, u := range list {
+			if u.secret == t.secret && u.char == t.char && u.state == t.state {
+				return list
+			}
+		}
+		list = append(list, t)
+		if len(list) > fewThreads {
+			ts.seen = make([]int, s.states)
+			for _, u := range list {
+				ts.seen[id(u)] = ts.step
+			}
+		}
+		return list
+	}
+	if k := id(t); ts.seen[k] != ts.step {
+		ts.seen[k] = ts.step
+		list = append(list, t)
+	}
+	return list
+}
