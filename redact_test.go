@@ -120,7 +120,7 @@ func tlsServer(t *testing.T, names ...string) string {
 func TestKeyEchoedByTheHTTPLayer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
+		name string
 		url  func(t *testing.T, key string) string
 		with map[string]string
 		want string // in the error annotation
