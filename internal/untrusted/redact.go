@@ -1,7 +1,12 @@
 // Package untrusted handles text that the program did not write: what an API
 // answers, and what the network layer says about an answer. Such text may
 // carry a secret back, plainly or encoded, and must lose it before anything
-// formats, escapes or prints it.
+// formats, escapes or prints it (Redact). It may also be of any length and
+// hold anything: Cut and CutBytes bound it, OneLine makes it one line of
+// visible words, and Digits checks a number before it is parsed.
+//
+// Escaping for a format stays with the format's writer: markdown and HTML in
+// package report, workflow commands in package ghio.
 package untrusted
 
 import (
