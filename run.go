@@ -371,7 +371,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 func (g *gatekeeper) write(r report.Result) error {
 	key := g.cfg.APIKey
 	if g.cfg.Summary {
-		md := ghio.Redact(report.Markdown([]report.Result{r}), key)
+		md := untrusted.Redact(report.Markdown([]report.Result{r}), key)
 		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
 				g.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
@@ -389,7 +389,7 @@ func (g *gatekeeper) write(r report.Result) error {
 	}
 	outs := outputs(r, g.cfg)
 	for i := range outs {
-		outs[i].Value = ghio.Redact(outs[i].Value, key)
+		outs[i].Value = untrusted.Redact(outs[i].Value, key)
 	}
 	if err := ghio.WriteOutputs(path, outs); err != nil {
 		err = fmt.Errorf("could not write the step outputs to GITHUB_OUTPUT (%s): %w", path, err)

@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // Verdict is the outcome of one rule or of the whole gate.
@@ -673,11 +674,7 @@ func where(batches []Batch) string {
 
 // short cuts an untrusted id for a sentence; the full id is in the tables.
 func short(id string) string {
-	const limit = 48
-	if utf8.RuneCountInString(id) <= limit {
-		return id
-	}
-	return string([]rune(id)[:limit-1]) + "…"
+	return untrusted.Cut(id, 48)
 }
 
 func list(items []string, most int) string {

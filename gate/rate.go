@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // Rate is a fraction in [0, 1] held exactly as the user wrote it, so that a
@@ -27,7 +29,8 @@ func ParseRate(s string) (Rate, error) {
 	percent := strings.HasSuffix(s, "%")
 	digits := strings.TrimSpace(strings.TrimSuffix(s, "%"))
 	intPart, fracPart, _ := strings.Cut(digits, ".")
-	if !onlyDigits(intPart) || !onlyDigits(fracPart) || intPart == "" && fracPart == "" {
+	// Either part may be empty ("5.", ".5"), not both.
+	if intPart != "" && !untrusted.Digits(intPart) || fracPart != "" && !untrusted.Digits(fracPart) || intPart == "" && fracPart == "" {
 		return Rate{}, fmt.Errorf("%q is not a rate: write a fraction such as 0.1 or a percentage such as 10%%", s)
 	}
 	intPart = strings.TrimLeft(intPart, "0")
@@ -89,17 +92,6 @@ func MustRate(s string) Rate {
 // RateOf returns num/den for counts, den > 0.
 func RateOf(num, den int64) Rate {
 	return Rate{num: uint64(num), den: uint64(den)}.reduce()
-}
-
-// onlyDigits reports whether s has only ASCII digits; "" has none that are
-// not, so it passes: an empty part of a number is checked by the caller.
-func onlyDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func pow10(n int) uint64 {

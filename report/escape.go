@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // cell makes untrusted text safe for a markdown table cell: one line, cut to
@@ -11,7 +13,7 @@ import (
 // code span, a link or emphasis. Every row keeps its columns whatever the
 // text holds.
 func cell(s string, limit int) string {
-	s = cut(oneLine(s), limit)
+	s = untrusted.Cut(untrusted.OneLine(s), limit)
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for _, r := range s {
@@ -63,36 +65,6 @@ func html(s string) string {
 	// reading as a workflow command if it is ever printed to a log.
 	out := strings.ReplaceAll(b.String(), "::", ":&#58;")
 	return strings.ReplaceAll(out, "##[", "##&#91;")
-}
-
-// oneLine turns line breaks and other control characters into spaces.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029'
-	}) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// cut shortens s to at most limit runes, marking the cut with an ellipsis.
-func cut(s string, limit int) string {
-	if limit <= 0 || utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == limit-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }
 
 // wrap breaks lines longer than width runes at their last space within it,

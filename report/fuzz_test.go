@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -97,7 +98,7 @@ func problems(md string) []string {
 			}
 		}
 		if tag == "" {
-			bad("a '<' that is not one of the report's tags: %q", cut(rest, 40))
+			bad("a '<' that is not one of the report's tags: %q", untrusted.Cut(rest, 40))
 			rest = rest[1:]
 			continue
 		}
@@ -105,12 +106,12 @@ func problems(md string) []string {
 		if strings.HasPrefix(tag, "</") {
 			depth[name]--
 			if depth[name] < 0 {
-				bad("%s closes nothing: %q", tag, cut(rest, 40))
+				bad("%s closes nothing: %q", tag, untrusted.Cut(rest, 40))
 				depth[name] = 0
 			}
 		} else {
 			if depth[name] > 0 {
-				bad("%s opens inside another: %q", tag, cut(rest, 40))
+				bad("%s opens inside another: %q", tag, untrusted.Cut(rest, 40))
 			}
 			depth[name]++
 		}
@@ -164,10 +165,10 @@ func checkMarkdown(t testing.TB, md string) {
 func checkJSON(t testing.TB, js string) {
 	t.Helper()
 	if !json.Valid([]byte(js)) {
-		t.Errorf("JSON is not valid: %s", cut(js, 300))
+		t.Errorf("JSON is not valid: %s", untrusted.Cut(js, 300))
 	}
 	if strings.ContainsAny(js, "\n\r") {
-		t.Errorf("JSON is not one line: %s", cut(js, 300))
+		t.Errorf("JSON is not one line: %s", untrusted.Cut(js, 300))
 	}
 	if len(js) > MaxJSONBytes {
 		t.Errorf("JSON is %d bytes, over MaxJSONBytes %d", len(js), MaxJSONBytes)
@@ -217,8 +218,8 @@ func FuzzMarkdown(f *testing.F) {
 		results := fuzzResults(label, prompt, criteria, batchID, model)
 		md := Markdown(results)
 		checkMarkdown(t, md)
-		if len(md) > MaxSummaryBytes {
-			t.Errorf("the summary is %d bytes, over MaxSummaryBytes", len(md))
+		if len(md) > summaryBudget {
+			t.Errorf("the summary is %d bytes, over summaryBudget", len(md))
 		}
 		for _, r := range results {
 			checkJSON(t, JSON(r))
@@ -272,10 +273,10 @@ func TestMarkdownSize(t *testing.T) {
 	}
 	r := judged("agent_big", gated, nil, 40, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}, inputs("agent_big"))
 	md := Markdown([]Result{r})
-	if len(md) > MaxSummaryBytes {
-		t.Errorf("the summary is %d bytes, over MaxSummaryBytes %d", len(md), MaxSummaryBytes)
+	if len(md) > summaryBudget {
+		t.Errorf("the summary is %d bytes, over summaryBudget %d", len(md), summaryBudget)
 	}
-	if len(md) < MaxSummaryBytes/2 {
+	if len(md) < summaryBudget/2 {
 		t.Errorf("the summary is only %d bytes: the budget is not used", len(md))
 	}
 	if !strings.Contains(md, "left out: the job summary is limited to 1 MB") {
@@ -285,8 +286,8 @@ func TestMarkdownSize(t *testing.T) {
 
 	// Several such agents: the later ones are left out, and said to be.
 	md = Markdown([]Result{r, r, r})
-	if len(md) > MaxSummaryBytes {
-		t.Errorf("three agents: the summary is %d bytes, over MaxSummaryBytes %d", len(md), MaxSummaryBytes)
+	if len(md) > summaryBudget {
+		t.Errorf("three agents: the summary is %d bytes, over summaryBudget %d", len(md), summaryBudget)
 	}
 	checkMarkdown(t, md)
 	if !strings.Contains(md, "more agents left out") && !strings.Contains(md, "more agent left out") {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -75,22 +76,22 @@ func JSON(r Result) string {
 	if len(out) > MaxJSONBytes {
 		rules := make([]gate.Check, len(j.Rules))
 		for i, c := range j.Rules {
-			c.Reason = cut(c.Reason, 200)
+			c.Reason = untrusted.Cut(c.Reason, 200)
 			rules[i] = c
 		}
 		j.Rules, j.Notes, j.Omitted = rules, nil, append(j.Omitted, "long reasons", "notes")
-		j.Error = cut(j.Error, 1000)
+		j.Error = untrusted.Cut(j.Error, 1000)
 		out = marshal(j)
 	}
 	if len(out) > MaxJSONBytes {
 		j.Inputs = nil
-		j.Agent.Name = cut(j.Agent.Name, 100)
+		j.Agent.Name = untrusted.Cut(j.Agent.Name, 100)
 		j.Omitted = append(j.Omitted, "inputs")
 		out = marshal(j)
 	}
 	if len(out) > MaxJSONBytes {
 		// Only an absurd agent id is left to grow the report.
-		j.Agent.ID = cut(j.Agent.ID, 200)
+		j.Agent.ID = untrusted.Cut(j.Agent.ID, 200)
 		j.Omitted = append(j.Omitted, "long agent id")
 		out = marshal(j)
 	}

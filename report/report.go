@@ -9,6 +9,7 @@ import (
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/batches"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -46,9 +47,10 @@ func (r Result) Outcome() string {
 	return string(r.Gate.Verdict)
 }
 
-// MaxSummaryBytes keeps the job summary under GitHub's 1 MiB limit, over
-// which the runner drops the whole summary rather than cutting it.
-const MaxSummaryBytes = 1000 * 1000
+// summaryBudget bounds the job summary: GitHub's limit, less room for what
+// the writer adds after the report (its final line break, a footer) and for
+// what earlier steps of the job wrote to the same file.
+const summaryBudget = untrusted.MaxSummaryBytes - 48<<10
 
 // Limits on untrusted texts, in runes.
 const (
@@ -61,10 +63,10 @@ const (
 )
 
 // Markdown renders the job summary for results. It never exceeds
-// MaxSummaryBytes: details that do not fit are left out, with a line that
-// says so.
+// summaryBudget: details that do not fit are left out, with a line that says
+// so.
 func Markdown(results []Result) string {
-	return markdown(results, MaxSummaryBytes)
+	return markdown(results, summaryBudget)
 }
 
 func markdown(results []Result, budget int) string {
@@ -385,7 +387,7 @@ func details(b *strings.Builder, r Result, budget int) {
 		// The label goes on one line: a line break in it would end the HTML
 		// block, and what follows would be read as markdown.
 		block := fmt.Sprintf("<details><summary>%s: prompt and success criteria</summary>\n\n<pre>\nUser prompt:\n%s\n\nSuccess criteria:\n%s\n</pre>\n\n</details>\n\n",
-			html(cut(oneLine(label(tc)), labelLimit)), html(wrap(cut(tc.UserPrompt, promptLimit), preWidth)), html(wrap(cut(tc.SuccessCriteria, promptLimit), preWidth)))
+			html(untrusted.Cut(untrusted.OneLine(label(tc)), labelLimit)), html(wrap(untrusted.Cut(tc.UserPrompt, promptLimit), preWidth)), html(wrap(untrusted.Cut(tc.SuccessCriteria, promptLimit), preWidth)))
 		if b.Len()+len(block)+promptsReserve > budget {
 			b.WriteString(leftOut(len(prompted)-i, "prompt"))
 			break

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/batches"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -105,7 +106,7 @@ func hostileRuns() []sigmamind.BatchRun {
 		tcs := make([]sigmamind.TestCase, 0, len(hostile))
 		for j, h := range hostile {
 			tcs = append(tcs, sigmamind.TestCase{
-				TestCaseID:      fmt.Sprintf("tc_%02d_%s", j, cut(h, 20)),
+				TestCaseID:      fmt.Sprintf("tc_%02d_%s", j, untrusted.Cut(h, 20)),
 				Label:           h,
 				LLMModel:        hostile[(j+1)%len(hostile)],
 				MockData:        []sigmamind.MockData{{VariableName: hostile[(j+2)%len(hostile)], Value: hostile[(j+3)%len(hostile)]}, {VariableName: "plain", Value: "value"}},

@@ -422,15 +422,7 @@ func sameAgent(a, b string) bool {
 // shortID quotes an id from the API for a message: escaped, and cut so that
 // a hostile one cannot flood it.
 func shortID(id string) string {
-	const limit = 64
-	n := 0
-	for i := range id {
-		if n++; n == limit {
-			id = id[:i] + "…"
-			break
-		}
-	}
-	return strconv.Quote(id)
+	return strconv.Quote(untrusted.Cut(id, 64))
 }
 
 // scrub removes the API key from every text of a batch run, so that a server
@@ -580,21 +572,21 @@ func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt
 	var eb ErrorBody
 	if json.Unmarshal(body, &eb) == nil && (eb.Message != "" || eb.Error != "" || len(eb.ValidationErrors) > 0) {
 		e.Body = ErrorBody{
-			Error:   oneLine(eb.Error, c.apiKey),
-			Message: oneLine(eb.Message, c.apiKey),
-			Path:    oneLine(eb.Path, c.apiKey),
+			Error:   excerpt([]byte(eb.Error), c.apiKey),
+			Message: excerpt([]byte(eb.Message), c.apiKey),
+			Path:    excerpt([]byte(eb.Path), c.apiKey),
 		}
 		if len(eb.ValidationErrors) > 0 {
 			e.Body.ValidationErrors = make(map[string]any, len(eb.ValidationErrors))
 			for k, v := range eb.ValidationErrors {
-				e.Body.ValidationErrors[oneLine(k, c.apiKey)] = oneLine(fmt.Sprint(v), c.apiKey)
+				e.Body.ValidationErrors[excerpt([]byte(k), c.apiKey)] = excerpt([]byte(fmt.Sprint(v)), c.apiKey)
 			}
 		}
 	} else if len(bytes.TrimSpace(body)) > 0 {
 		e.Excerpt = excerpt(body, c.apiKey)
 	}
 	if ra := strings.TrimSpace(resp.Header.Get("Retry-After")); ra != "" {
-		if isDigits(ra) {
+		if untrusted.Digits(ra) {
 			// Saturate: a huge value must not wrap around into a short wait.
 			secs, err := strconv.ParseInt(ra, 10, 64)
 			if err != nil || secs > int64(math.MaxInt64/time.Second) {
@@ -607,11 +599,6 @@ func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt
 		}
 	}
 	return e
-}
-
-// oneLine sanitises a short text from an error body.
-func oneLine(s, secret string) string {
-	return excerpt([]byte(s), secret)
 }
 
 func (c *Client) decode(path string, body []byte, v any) error {
@@ -655,15 +642,6 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	}
 	d = d/2 + time.Duration(c.Jitter()*float64(d/2))
 	return max(d, retryAfter), true
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func isJSON(contentType string) bool {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 
 	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
@@ -136,7 +135,7 @@ func (e *TransportError) Unwrap() error { return e.cause }
 // NewTransportError makes the TransportError of err, secret removed from its
 // text: the one way to make one, so that no cause's text escapes unredacted.
 func NewTransportError(method, path string, attempts int, err error, secret string) *TransportError {
-	return &TransportError{Method: method, Path: path, Attempts: attempts, Problem: redact(err.Error(), secret), cause: err}
+	return &TransportError{Method: method, Path: path, Attempts: attempts, Problem: untrusted.Redact(err.Error(), secret), cause: err}
 }
 
 // Malformed reports an answer that came but is no HTTP the client can read
@@ -217,42 +216,15 @@ func (e RowErrors) Unwrap() []error {
 // HTML page or a truncated document.
 const excerptLimit = 160
 
-// excerpt returns a short single-line preview of an untrusted body: control
-// characters become spaces, runs of space collapse, and the secret is removed.
-// It has at most excerptLimit runes, spaces included, and then "…".
+// excerpt returns a short single-line preview of an untrusted text: its
+// words, whole when they are at most excerptLimit+1 runes, and otherwise the
+// first excerptLimit and "…".
+//
+// The secret goes first, in every form that encoders write it (a server may
+// echo the key back percent-encoded or JSON-escaped), before anything else
+// touches the text: the report's markdown escaping would turn "sk_live"
+// into "sk\_live", which reads as the key and which no plain search finds.
+// Masking in the log does not cover files.
 func excerpt(body []byte, secret string) string {
-	s := redact(string(body), secret)
-	var b strings.Builder
-	space := false // a space is due before the next printable rune
-	n := 0
-	for _, r := range s {
-		if r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			space = n > 0
-			continue
-		}
-		need := 1
-		if space {
-			need = 2
-		}
-		if n+need > excerptLimit {
-			b.WriteString("…")
-			break
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-		n += need
-	}
-	return b.String()
-}
-
-// redact removes the secret from text the API sent, in every form that
-// encoders write it (a server may echo the key back percent-encoded or
-// JSON-escaped), before anything escapes the text: the report's markdown
-// escaping would turn "sk_live" into "sk\_live", which reads as the key and
-// which no plain search finds. Masking in the log does not cover files.
-func redact(s, secret string) string {
-	return untrusted.Redact(s, secret)
+	return untrusted.Cut(untrusted.OneLine(untrusted.Redact(string(body), secret)), excerptLimit+1)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 )
 
 // Raw holds every input as the text the user gave, defaults applied. Its
@@ -300,7 +301,7 @@ func isLoopback(host string) bool {
 
 func (p *parser) count(input, s string, lo, hi int64) int64 {
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || !isDigits(s) || n < lo || n > hi {
+	if err != nil || !untrusted.Digits(s) || n < lo || n > hi {
 		if hi >= 1<<50 {
 			p.add(input, fmt.Sprintf("%q is not a whole number of %d or more", s, lo))
 		} else {
@@ -309,10 +310,6 @@ func (p *parser) count(input, s string, lo, hi int64) int64 {
 		return lo
 	}
 	return n
-}
-
-func isDigits(s string) bool {
-	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func (p *parser) rate(input, s string) *gate.Rate {
@@ -372,7 +369,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil || !isDigits(s[:i]) || n > 3650 {
+		if err != nil || !untrusted.Digits(s[:i]) || n > 3650 {
 			return 0, bad
 		}
 		days, s = time.Duration(n)*24*time.Hour, s[i+1:]

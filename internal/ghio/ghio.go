@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
@@ -57,11 +56,6 @@ func (r *Redactor) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// Redact removes secret from s, in every form that encoders write it.
-func Redact(s, secret string) string {
-	return untrusted.Redact(s, secret)
 }
 
 // Neutralize makes one line of untrusted text inert for the runner, which
@@ -165,7 +159,8 @@ func (l Log) Printf(format string, args ...any) { l.Print(fmt.Sprintf(format, ar
 // most 10 of each kind and drops the rest silently.
 const Annotations = 10
 
-// maxMessage keeps annotation text under the runner's 4,096 characters.
+// maxMessage keeps annotation text under the runner's 4,096 characters:
+// 4,000 bytes and an ellipsis are at most 4,001 UTF-16 code units.
 const maxMessage = 4000
 
 // Annotator writes error and warning annotations: workflow commands inside
@@ -185,7 +180,7 @@ func (a *Annotator) Warning(msg string) { a.annotate(&a.warnings, "warning", msg
 
 func (a *Annotator) annotate(count *int, kind, msg string) {
 	*count++
-	msg = shorten(stripControls(strings.ToValidUTF8(msg, "\uFFFD")), maxMessage)
+	msg = untrusted.CutBytes(stripControls(strings.ToValidUTF8(msg, "\uFFFD")), maxMessage)
 	// Past the runner's cap an annotation would be dropped silently; a
 	// plain log line keeps the message.
 	if a.Action == nil || *count > Annotations {
@@ -199,16 +194,6 @@ func (a *Annotator) annotate(count *int, kind, msg string) {
 	} else {
 		a.Action.Warningf("%s", msg)
 	}
-}
-
-func shorten(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	for limit > 0 && !utf8.RuneStart(s[limit]) {
-		limit--
-	}
-	return s[:limit] + "…"
 }
 
 // Output is one step output.
@@ -249,18 +234,14 @@ func delimiter() (string, error) {
 	return "ghadelimiter_" + hex.EncodeToString(buf[:]), nil
 }
 
-// MaxSummary is GitHub's limit for one step's job summary; over it the
-// runner drops the whole summary.
-const MaxSummary = 1 << 20
-
 // WriteSummary appends markdown to the job summary file at path. It writes
-// nothing when the file would then pass MaxSummary: the runner checks the
-// size of the whole file.
+// nothing when the file would then pass untrusted.MaxSummaryBytes, GitHub's
+// limit: the runner checks the size of the whole file.
 func WriteSummary(path, markdown string) error {
-	if len(markdown)+1 > MaxSummary {
+	if len(markdown)+1 > untrusted.MaxSummaryBytes {
 		return fmt.Errorf("the job summary is %d bytes, over GitHub's limit of 1 MiB", len(markdown))
 	}
-	return appendFile(path, markdown+"\n", MaxSummary)
+	return appendFile(path, markdown+"\n", untrusted.MaxSummaryBytes)
 }
 
 // appendFile appends text to the file at path in one write. With a limit
