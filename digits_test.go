@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
@@ -32,7 +33,7 @@ func TestDigitsThroughTheBinary(t *testing.T) {
 		want     []string // parts of the one error annotation
 		notWant  []string
 	}{
-		{"a level just below 1", []sigmamind.BatchRun{run5("batch_x", now, 5, 0)},
+		{"a level just below 1", []sigmamind.BatchRun{steptest.Run5("batch_x", now, 5, 0)},
 			map[string]string{"confidence": "0.999999999999", "max-failure-rate": "50%"}, 1,
 			[]string{"cannot be shown to be at most 50.0% at 99.9999999999% confidence: its bounds are 0.0% to 99.6%"}, []string{"100%"}},
 		{"one failure in 10^12 attempts", []sigmamind.BatchRun{huge("batch_x", now, 1e12, 1)}, nil, 1,
@@ -59,17 +60,17 @@ func TestDigitsThroughTheBinary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newFake(t, tt.runs...)
-			with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+			srv := steptest.NewFake(t, tt.runs...)
+			with := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
 			for k, v := range tt.with {
 				with[k] = v
 			}
 			s := runStep(t, with, nil)
-			s.checkHygiene(t)
-			if s.exit != tt.wantExit {
-				t.Errorf("exit %d, want %d\n%s", s.exit, tt.wantExit, s.stdout)
+			s.CheckHygiene(t)
+			if s.Exit != tt.wantExit {
+				t.Errorf("exit %d, want %d\n%s", s.Exit, tt.wantExit, s.Stdout)
 			}
-			errs := s.annotations("error")
+			errs := s.Annotations("error")
 			if len(errs) != 1 {
 				t.Fatalf("error annotations = %q, want one", errs)
 			}
@@ -79,8 +80,8 @@ func TestDigitsThroughTheBinary(t *testing.T) {
 				}
 			}
 			for _, w := range tt.notWant {
-				if strings.Contains(errs[0], w) || strings.Contains(s.summary, w) {
-					t.Errorf("annotation or summary contains %q:\n%s\n%s", w, errs[0], s.summary)
+				if strings.Contains(errs[0], w) || strings.Contains(s.Summary, w) {
+					t.Errorf("annotation or summary contains %q:\n%s\n%s", w, errs[0], s.Summary)
 				}
 			}
 			var report struct {
@@ -90,7 +91,7 @@ func TestDigitsThroughTheBinary(t *testing.T) {
 					} `json:"bound"`
 				} `json:"rules"`
 			}
-			if err := json.Unmarshal([]byte(s.outputs["report"]), &report); err != nil {
+			if err := json.Unmarshal([]byte(s.Outputs["report"]), &report); err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range report.Rules {

@@ -1,6 +1,7 @@
 // Command sigmagate blocks a merge when an AI agent's SigmaMind simulations
 // fail too often. It runs as a GitHub Action (inputs from INPUT_*) and as a
-// command anywhere else (flags); see README.md.
+// command anywhere else (flags); see README.md. The application is package
+// internal/action; this is only its connection to the process.
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/sigmagate/sigmagate/internal/action"
 )
 
 // version is set when building a release: -ldflags "-X main.version=v1.2.3".
@@ -22,13 +25,14 @@ func main() {
 		version = bi.Main.Version
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], env{
-		getenv: os.Getenv,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		now:    time.Now,
-		http:   &http.Client{Transport: http.DefaultTransport},
+	code := action.Main(ctx, os.Args[1:], action.Env{
+		Getenv:  os.Getenv,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Now:     time.Now,
+		HTTP:    &http.Client{Transport: http.DefaultTransport},
+		Version: version,
 	})
 	stop()
-	os.Exit(exitCode(err))
+	os.Exit(code)
 }

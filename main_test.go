@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/sigmagate/sigmagate/internal/ghio/ghiotest"
+
+	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -41,54 +39,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const testKey = "sk-live-0123456789abcdef"
-
-var testNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-
-// step is what a run of the action leaves behind.
-type step struct {
-	exit            int
-	outputs         map[string]string
-	summary         string
-	stdout, stderr  string
-	outputsReadable error
-}
-
-// stepEnv builds the environment the runner gives a container action: every
-// input declared in action.yml as INPUT_<NAME> with hyphens kept, the
-// default when not given, and files for outputs and the summary.
-func stepEnv(t *testing.T, with map[string]string) (vars map[string]string, outPath, sumPath string) {
-	t.Helper()
-	dir := t.TempDir()
-	outPath, sumPath = filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
-	for _, p := range []string{outPath, sumPath} {
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	inputs, _ := readAction(t)
-	vars = map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": outPath, "GITHUB_STEP_SUMMARY": sumPath, "HOME": dir}
-	declared := map[string]bool{}
-	for _, in := range inputs {
-		declared[in.Name] = true
-		v, ok := with[in.Name]
-		if !ok {
-			v = in.Default
-		}
-		vars["INPUT_"+strings.ToUpper(in.Name)] = v
-	}
-	for name := range with {
-		if !declared[name] {
-			t.Fatalf("input %q is not declared in action.yml", name)
-		}
-	}
-	return vars, outPath, sumPath
-}
-
 // runStep runs the compiled binary as the runner runs the action.
-func runStep(t *testing.T, with map[string]string, env map[string]string) step {
+func runStep(t *testing.T, with map[string]string, env map[string]string) steptest.Step {
 	t.Helper()
-	vars, outPath, sumPath := stepEnv(t, with)
+	vars, outPath, sumPath := steptest.Env(t, with)
 	for k, v := range env {
 		if v == "<unset>" {
 			delete(vars, k)
@@ -103,106 +57,26 @@ func runStep(t *testing.T, with map[string]string, env map[string]string) step {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	s := step{stdout: stdout.String(), stderr: stderr.String()}
+	s := steptest.Step{Stdout: stdout.String(), Stderr: stderr.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		s.exit = ee.ExitCode()
+		s.Exit = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	s.read(t, outPath, sumPath)
+	s.Read(t, outPath, sumPath)
 	return s
-}
-
-func (s *step) read(t *testing.T, outPath, sumPath string) {
-	t.Helper()
-	data, err := os.ReadFile(outPath)
-	if err == nil {
-		s.outputs, s.outputsReadable = ghiotest.ParseOutputs(string(data))
-		if s.outputsReadable != nil {
-			t.Errorf("the runner could not parse the outputs file: %v\n%s", s.outputsReadable, data)
-		}
-	}
-	if sum, err := os.ReadFile(sumPath); err == nil {
-		s.summary = string(sum)
-	}
-}
-
-// everything is all the step left where people or later steps can see it.
-func (s step) everything() string {
-	var b strings.Builder
-	for _, line := range strings.Split(s.stdout, "\n") {
-		if !strings.HasPrefix(line, "::add-mask::") {
-			b.WriteString(line + "\n")
-		}
-	}
-	b.WriteString(s.stderr + s.summary)
-	for k, v := range s.outputs {
-		b.WriteString(k + "=" + v + "\n")
-	}
-	return b.String()
-}
-
-// checkHygiene holds for every run: the key is masked first and appears
-// nowhere else, no Go stack trace, no workflow command but the gate's own.
-func (s step) checkHygiene(t *testing.T) {
-	t.Helper()
-	if strings.Contains(s.everything(), testKey) {
-		t.Errorf("the API key leaked:\nstdout: %s\nstderr: %s\nsummary: %s\noutputs: %v", s.stdout, s.stderr, s.summary, s.outputs)
-	}
-	if first, _, _ := strings.Cut(s.stdout, "\n"); !strings.HasPrefix(first, "::add-mask::") {
-		t.Errorf("first line of stdout = %q, want the ::add-mask:: command", first)
-	}
-	if strings.Contains(s.stdout+s.stderr, "goroutine ") || strings.Contains(s.stdout+s.stderr, "panic:") {
-		t.Errorf("a Go stack trace reached the log:\n%s%s", s.stdout, s.stderr)
-	}
-	for _, line := range ghiotest.CommandLines(s.stdout + s.stderr) {
-		if !strings.HasPrefix(line, "::add-mask::") && !strings.HasPrefix(line, "::error::") && !strings.HasPrefix(line, "::warning::") {
-			t.Errorf("unexpected workflow command in the log: %q", line)
-		}
-	}
-}
-
-func (s step) annotations(kind string) []string {
-	var out []string
-	for _, line := range strings.Split(s.stdout, "\n") {
-		if msg, ok := strings.CutPrefix(line, "::"+kind+"::"); ok {
-			// Undo the runner's data escaping, as the runner does.
-			out = append(out, ghiotest.UnescapeData(msg))
-		}
-	}
-	return out
-}
-
-// newFake starts a fake SigmaMind API with one agent's batch runs.
-func newFake(t *testing.T, runs ...sigmamind.BatchRun) *sigmamindtest.Server {
-	t.Helper()
-	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(testKey))
-	t.Cleanup(srv.Close)
-	srv.AddBatchRuns("agent_x", runs...)
-	srv.AddAgent("agent_empty")
-	return srv
-}
-
-// run5 is a finished batch run of one test case with five attempts.
-func run5(id string, created time.Time, successful, failed int64) sigmamind.BatchRun {
-	return sigmamind.BatchRun{
-		BatchID: id, CreatedDate: created,
-		Agent:              &sigmamind.Agent{Name: "Support bot", AgentID: "agent_x", Status: "Live"},
-		TestCases:          []sigmamind.TestCase{{TestCaseID: "tc_1", Label: "Refund request", LLMModel: "gpt-4o-mini", Attempt: 5}},
-		SuccessfulAttempts: successful, FailedAttempts: failed, TotalAttempts: 5,
-	}
 }
 
 func TestActionAsTheRunnerRunsIt(t *testing.T) {
 	now := time.Now().UTC()
-	srv := newFake(t,
-		run5("batch_x", now.Add(-time.Hour), 4, 1),
-		run5("batch_w", now.Add(-2*time.Hour), 5, 0),
+	srv := steptest.NewFake(t,
+		steptest.Run5("batch_x", now.Add(-time.Hour), 4, 1),
+		steptest.Run5("batch_w", now.Add(-2*time.Hour), 5, 0),
 	)
-	running := newFake(t, sigmamind.BatchRun{BatchID: "batch_r", CreatedDate: now, TotalAttempts: 2, SuccessfulAttempts: 2,
+	running := steptest.NewFake(t, sigmamind.BatchRun{BatchID: "batch_r", CreatedDate: now, TotalAttempts: 2, SuccessfulAttempts: 2,
 		TestCases: []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: 10}}})
-	base := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+	base := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -256,66 +130,53 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := runStep(t, tt.with, nil)
-			s.checkHygiene(t)
-			if s.exit != tt.wantExit {
-				t.Errorf("exit status = %d, want %d\nstdout:\n%s\nstderr:\n%s", s.exit, tt.wantExit, s.stdout, s.stderr)
+			s.CheckHygiene(t)
+			if s.Exit != tt.wantExit {
+				t.Errorf("exit status = %d, want %d\nstdout:\n%s\nstderr:\n%s", s.Exit, tt.wantExit, s.Stdout, s.Stderr)
 			}
 			got := map[string]string{}
 			for k := range tt.wantOutputs {
-				got[k] = s.outputs[k]
+				got[k] = s.Outputs[k]
 			}
 			if diff := cmp.Diff(tt.wantOutputs, got); diff != "" {
 				t.Errorf("outputs mismatch (-want +got):\n%s", diff)
 			}
-			_, declared := readAction(t)
+			_, declared := steptest.ReadAction(t)
 			for _, name := range declared {
-				if _, ok := s.outputs[name]; !ok {
+				if _, ok := s.Outputs[name]; !ok {
 					t.Errorf("output %s was not set", name)
 				}
 			}
-			if len(s.outputs) != len(declared) {
-				t.Errorf("%d outputs set, want the %d declared: %v", len(s.outputs), len(declared), s.outputs)
+			if len(s.Outputs) != len(declared) {
+				t.Errorf("%d outputs set, want the %d declared: %v", len(s.Outputs), len(declared), s.Outputs)
 			}
 			var report map[string]any
-			if err := json.Unmarshal([]byte(s.outputs["report"]), &report); err != nil || report["result"] != s.outputs["result"] {
-				t.Errorf("report output is not the JSON of this result (%v): %s", err, s.outputs["report"])
+			if err := json.Unmarshal([]byte(s.Outputs["report"]), &report); err != nil || report["result"] != s.Outputs["result"] {
+				t.Errorf("report output is not the JSON of this result (%v): %s", err, s.Outputs["report"])
 			}
-			checkAnnotation(t, s.annotations("error"), tt.wantError)
-			checkAnnotation(t, s.annotations("warning"), tt.wantWarning)
-			if !strings.Contains(s.summary, "SigmaMind simulations of") {
-				t.Errorf("no job summary written; got %q", s.summary)
+			steptest.CheckAnnotation(t, s.Annotations("error"), tt.wantError)
+			steptest.CheckAnnotation(t, s.Annotations("warning"), tt.wantWarning)
+			if !strings.Contains(s.Summary, "SigmaMind simulations of") {
+				t.Errorf("no job summary written; got %q", s.Summary)
 			}
-			if want := tt.with["on-inconclusive"] == "pass"; strings.Contains(s.summary, "`on-inconclusive: pass` is set") != want {
-				t.Errorf("summary note on on-inconclusive: pass: want %v\n%s", want, s.summary)
+			if want := tt.with["on-inconclusive"] == "pass"; strings.Contains(s.Summary, "`on-inconclusive: pass` is set") != want {
+				t.Errorf("summary note on on-inconclusive: pass: want %v\n%s", want, s.Summary)
 			}
 		})
 	}
 }
 
-func checkAnnotation(t *testing.T, got []string, want string) {
-	t.Helper()
-	if want == "" {
-		if len(got) > 0 {
-			t.Errorf("unexpected annotations %q", got)
-		}
-		return
-	}
-	if len(got) != 1 || !strings.Contains(got[0], want) {
-		t.Errorf("annotations = %q, want one containing %q", got, want)
-	}
-}
-
 func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
-	srv := newFake(t)
+	srv := steptest.NewFake(t)
 	s := runStep(t, map[string]string{
-		"api-key": testKey, "agent-id": "agent_x", "api-url": "http://api.example.com",
+		"api-key": steptest.Key, "agent-id": "agent_x", "api-url": "http://api.example.com",
 		"batches": "0", "max-failure-rate": "10", "min-success-rate": "1.5", "min-attempts": "-1",
 		"timeout": "soon", "warn-only": "yes", "on-error": "ignore", "confidence": "1",
 		"retries": "11", "max-age": "a week",
 	}, nil)
-	s.checkHygiene(t)
-	if s.exit != 2 {
-		t.Errorf("exit status = %d, want 2", s.exit)
+	s.CheckHygiene(t)
+	if s.Exit != 2 {
+		t.Errorf("exit status = %d, want 2", s.Exit)
 	}
 	want := []string{
 		`input api-url: "http://api.example.com" uses http, which would send the API key unencrypted`,
@@ -331,11 +192,11 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 		`input max-age: "a week" is not a duration`,
 	}
 	// The runner attaches 10 annotations; every problem is in the log.
-	got := s.annotations("error")
+	got := s.Annotations("error")
 	if len(got) != 10 || !strings.HasPrefix(got[0], "11 inputs are invalid") {
 		t.Errorf("got %d error annotations, want 10, the first a count:\n%s", len(got), strings.Join(got, "\n"))
 	}
-	all := strings.Join(got, "\n") + "\n" + s.stderr
+	all := strings.Join(got, "\n") + "\n" + s.Stderr
 	for _, w := range want {
 		if !strings.Contains(all, w) {
 			t.Errorf("no error containing %q in:\n%s", w, all)
@@ -344,31 +205,31 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests made before input validation passed", n)
 	}
-	if len(s.outputs) != 0 {
-		t.Errorf("outputs set despite invalid input: %v", s.outputs)
+	if len(s.Outputs) != 0 {
+		t.Errorf("outputs set despite invalid input: %v", s.Outputs)
 	}
 }
 
 func TestActionMissingKeyExplainsForks(t *testing.T) {
 	s := runStep(t, map[string]string{"agent-id": "agent_x"}, nil)
-	if s.exit != 2 {
-		t.Errorf("exit status = %d, want 2", s.exit)
+	if s.Exit != 2 {
+		t.Errorf("exit status = %d, want 2", s.Exit)
 	}
-	got := strings.Join(s.annotations("error"), "\n")
+	got := strings.Join(s.Annotations("error"), "\n")
 	for _, want := range []string{"input api-key: is required", "secrets.SIGMAMIND_API_KEY", "pull requests from forks receive no secrets", `README section "Pull requests from forks"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing-key error lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.HasPrefix(s.stdout, "::add-mask::") {
+	if strings.HasPrefix(s.Stdout, "::add-mask::") {
 		t.Errorf("masked an empty key")
 	}
 }
 
 func TestActionRunnerFilesMissing(t *testing.T) {
-	srv := newFake(t, run5("batch_x", time.Now(), 5, 0), run5("batch_w", time.Now().Add(-time.Hour), 0, 5))
-	pass := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
-	fail := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL, "batch-id": "batch_w"}
+	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0), steptest.Run5("batch_w", time.Now().Add(-time.Hour), 0, 5))
+	pass := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
+	fail := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "batch-id": "batch_w"}
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name        string
@@ -388,43 +249,43 @@ func TestActionRunnerFilesMissing(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := runStep(t, tt.with, tt.env)
-			s.checkHygiene(t)
-			if s.exit != tt.wantExit {
-				t.Errorf("exit status = %d, want %d", s.exit, tt.wantExit)
+			s.CheckHygiene(t)
+			if s.Exit != tt.wantExit {
+				t.Errorf("exit status = %d, want %d", s.Exit, tt.wantExit)
 			}
-			errs := strings.Join(s.annotations("error"), "\n")
+			errs := strings.Join(s.Annotations("error"), "\n")
 			if tt.wantError != "" && !strings.Contains(errs, tt.wantError) {
 				t.Errorf("errors = %q, want one containing %q", errs, tt.wantError)
 			}
-			if tt.wantWarning != "" && !strings.Contains(strings.Join(s.annotations("warning"), "\n"), tt.wantWarning) {
-				t.Errorf("warnings = %q, want one containing %q", s.annotations("warning"), tt.wantWarning)
+			if tt.wantWarning != "" && !strings.Contains(strings.Join(s.Annotations("warning"), "\n"), tt.wantWarning) {
+				t.Errorf("warnings = %q, want one containing %q", s.Annotations("warning"), tt.wantWarning)
 			}
-			if got := s.outputs["result"] != ""; got != tt.wantOutputs {
-				t.Errorf("outputs written: %v, want %v (%v)", got, tt.wantOutputs, s.outputs)
+			if got := s.Outputs["result"] != ""; got != tt.wantOutputs {
+				t.Errorf("outputs written: %v, want %v (%v)", got, tt.wantOutputs, s.Outputs)
 			}
 		})
 	}
 }
 
 func TestActionKeyNeverLeaks(t *testing.T) {
-	echo := run5("batch_"+testKey, time.Now(), 4, 1)
-	echo.TestCases[0].Label = "label " + testKey
-	echo.TestCases[0].UserPrompt = "prompt " + testKey
-	echo.Agent.Name = testKey
-	srv := newFake(t, echo)
-	with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+	echo := steptest.Run5("batch_"+steptest.Key, time.Now(), 4, 1)
+	echo.TestCases[0].Label = "label " + steptest.Key
+	echo.TestCases[0].UserPrompt = "prompt " + steptest.Key
+	echo.Agent.Name = steptest.Key
+	srv := steptest.NewFake(t, echo)
+	with := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
 	s := runStep(t, with, nil)
-	s.checkHygiene(t)
-	if s.exit != 1 || !strings.Contains(s.summary, "batch\\_\\*\\*\\*") {
-		t.Errorf("exit %d; want 1 and the echoed key redacted in the summary:\n%s", s.exit, s.summary)
+	s.CheckHygiene(t)
+	if s.Exit != 1 || !strings.Contains(s.Summary, "batch\\_\\*\\*\\*") {
+		t.Errorf("exit %d; want 1 and the echoed key redacted in the summary:\n%s", s.Exit, s.Summary)
 	}
-	srv.Fail(sigmamindtest.Fault{Status: 401, Body: `{"status":401,"error":"Unauthorized","message":"key ` + testKey + ` is not valid","validationErrors":{"apiKey":"` + testKey + `"}}`},
-		sigmamindtest.Fault{Status: 403, ContentType: "text/html", Body: "<html>forbidden for " + testKey + "</html>"})
+	srv.Fail(sigmamindtest.Fault{Status: 401, Body: `{"status":401,"error":"Unauthorized","message":"key ` + steptest.Key + ` is not valid","validationErrors":{"apiKey":"` + steptest.Key + `"}}`},
+		sigmamindtest.Fault{Status: 403, ContentType: "text/html", Body: "<html>forbidden for " + steptest.Key + "</html>"})
 	for range 2 {
 		s := runStep(t, with, nil)
-		s.checkHygiene(t)
-		if s.exit != 3 || s.outputs["result"] != "error" {
-			t.Errorf("exit %d, result %q; want 3, error", s.exit, s.outputs["result"])
+		s.CheckHygiene(t)
+		if s.Exit != 3 || s.Outputs["result"] != "error" {
+			t.Errorf("exit %d, result %q; want 3, error", s.Exit, s.Outputs["result"])
 		}
 	}
 }
@@ -444,55 +305,25 @@ func TestActionHostileText(t *testing.T) {
 	for i, h := range hostile {
 		// Ids with control characters are refused as impossible data
 		// (TestFaultsNeverPass); everything else hostile goes in.
-		r := run5(fmt.Sprintf("batch_%d%s", i, strings.ReplaceAll(h, "\n", " ")), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
+		r := steptest.Run5(fmt.Sprintf("batch_%d%s", i, strings.ReplaceAll(h, "\n", " ")), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
 		r.Agent.Name = h
 		r.TestCases[0].Label, r.TestCases[0].UserPrompt, r.TestCases[0].SuccessCriteria, r.TestCases[0].LLMModel = h, h, h, h
 		runs = append(runs, r)
 	}
-	srv := newFake(t, runs...)
-	s := runStep(t, map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL, "batches": fmt.Sprint(len(hostile)), "max-failure-rate": "10%"}, nil)
-	s.checkHygiene(t)
-	if s.exit != 1 || s.outputs["result"] != "fail" || s.outputs["passed"] != "false" {
-		t.Errorf("exit %d, result %q, passed %q; want 1, fail, false", s.exit, s.outputs["result"], s.outputs["passed"])
+	srv := steptest.NewFake(t, runs...)
+	s := runStep(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "batches": fmt.Sprint(len(hostile)), "max-failure-rate": "10%"}, nil)
+	s.CheckHygiene(t)
+	if s.Exit != 1 || s.Outputs["result"] != "fail" || s.Outputs["passed"] != "false" {
+		t.Errorf("exit %d, result %q, passed %q; want 1, fail, false", s.Exit, s.Outputs["result"], s.Outputs["passed"])
 	}
 	var ids []string
-	if err := json.Unmarshal([]byte(s.outputs["batch-ids"]), &ids); err != nil || len(ids) != len(hostile) {
-		t.Errorf("batch-ids = %q (%v), want %d ids", s.outputs["batch-ids"], err, len(hostile))
+	if err := json.Unmarshal([]byte(s.Outputs["batch-ids"]), &ids); err != nil || len(ids) != len(hostile) {
+		t.Errorf("batch-ids = %q (%v), want %d ids", s.Outputs["batch-ids"], err, len(hostile))
 	}
-	if got := len(s.annotations("error")); got != 1 {
-		t.Errorf("%d error annotations, want 1: %q", got, s.annotations("error"))
+	if got := len(s.Annotations("error")); got != 1 {
+		t.Errorf("%d error annotations, want 1: %q", got, s.Annotations("error"))
 	}
-	checkTables(t, s.summary)
-
-	// Waiting prints progress lines that start with batch ids.
-	waiting := newFake(t, sigmamind.BatchRun{BatchID: "::error::pwned ##[set-output name=result]pass", CreatedDate: testNow,
-		TotalAttempts: 1, SuccessfulAttempts: 1, TestCases: []sigmamind.TestCase{{TestCaseID: "tc", Attempt: 5}}})
-	s, _ = runInProcess(t, map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": waiting.URL, "wait": "10m"})
-	s.checkHygiene(t)
-	if got := s.annotations("error"); len(got) != 1 || !strings.HasPrefix(got[0], "inconclusive: still running") {
-		t.Errorf("error annotations = %q, want the one inconclusive verdict", got)
-	}
-	if s.exit != 1 || s.outputs["result"] != "inconclusive" || !strings.Contains(s.stdout, "stopped waiting: no new attempt was executed in 5 polls") {
-		t.Errorf("exit %d, result %q; want 1, inconclusive after a stalled wait\n%s", s.exit, s.outputs["result"], s.stdout)
-	}
-}
-
-// checkTables asserts every markdown table row has its header's columns.
-func checkTables(t *testing.T, md string) {
-	t.Helper()
-	cols := -1
-	for _, line := range strings.Split(md, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			cols = -1
-			continue
-		}
-		n := strings.Count(line, "|") - strings.Count(line, `\|`)
-		if cols < 0 {
-			cols = n
-		} else if n != cols {
-			t.Errorf("table row has %d separators, header %d: %q", n, cols, line)
-		}
-	}
+	steptest.CheckTables(t, s.Summary)
 }
 
 func TestCommandLine(t *testing.T) {
@@ -511,7 +342,7 @@ func TestCommandLine(t *testing.T) {
 		}
 		return 0, stdout.String(), stderr.String()
 	}
-	srv := newFake(t, run5("batch_x", time.Now(), 4, 1))
+	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 4, 1))
 
 	code, out, errOut := run(nil, "--demo")
 	if code != 1 || !strings.Contains(out, "## ❌ Failed") || !strings.Contains(errOut, "error: failure rate") {
@@ -521,11 +352,11 @@ func TestCommandLine(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "## ✅ Passed") {
 		t.Errorf("--demo pass: exit %d\n%s", code, out)
 	}
-	code, out, errOut = run([]string{"SIGMAMIND_API_KEY=" + testKey}, "--agent-id", "agent_x", "--api-url", srv.URL, "--max-failure-rate", "20%")
-	if code != 0 || !strings.Contains(out, "## ✅ Passed") || strings.Contains(out+errOut, testKey) || strings.Contains(out+errOut, "::") {
+	code, out, errOut = run([]string{"SIGMAMIND_API_KEY=" + steptest.Key}, "--agent-id", "agent_x", "--api-url", srv.URL, "--max-failure-rate", "20%")
+	if code != 0 || !strings.Contains(out, "## ✅ Passed") || strings.Contains(out+errOut, steptest.Key) || strings.Contains(out+errOut, "::") {
 		t.Errorf("key from SIGMAMIND_API_KEY: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	code, out, _ = run(nil, "--api-key", testKey, "--agent-id", "agent_x", "--api-url", srv.URL, "--summary=false", "--warn-only")
+	code, out, _ = run(nil, "--api-key", steptest.Key, "--agent-id", "agent_x", "--api-url", srv.URL, "--summary=false", "--warn-only")
 	if code != 0 || strings.Contains(out, "## ") {
 		t.Errorf("--summary=false --warn-only: exit %d, want 0 and no report\n%s", code, out)
 	}
@@ -551,86 +382,6 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-// runInProcess runs the gate in this process, with the runner's environment
-// and a recording, non-sleeping sleep: for fault tests that would otherwise
-// wait for real backoff.
-func runInProcess(t *testing.T, with map[string]string) (step, []time.Duration) {
-	t.Helper()
-	vars, outPath, sumPath := stepEnv(t, with)
-	var stdout, stderr bytes.Buffer
-	var slept []time.Duration
-	err := run(context.Background(), nil, env{
-		getenv: func(k string) string { return vars[k] },
-		stdout: &stdout, stderr: &stderr,
-		now:  func() time.Time { return testNow },
-		http: &http.Client{},
-		sleep: func(ctx context.Context, d time.Duration) error {
-			slept = append(slept, d)
-			return ctx.Err()
-		},
-	})
-	s := step{exit: exitCode(err), stdout: stdout.String(), stderr: stderr.String()}
-	s.read(t, outPath, sumPath)
-	return s, slept
-}
-
-func TestFaultsNeverPass(t *testing.T) {
-	good := run5("batch_x", testNow.Add(-time.Hour), 5, 0)
-	tests := []struct {
-		name       string
-		faults     []sigmamindtest.Fault
-		runs       []sigmamind.BatchRun
-		with       map[string]string
-		wantExit   int
-		wantResult string
-		wantError  string
-	}{
-		{"503 then success", []sigmamindtest.Fault{{Status: 503}}, nil, nil, 0, "pass", ""},
-		{"429 with Retry-After then success", []sigmamindtest.Fault{{Status: 429, RetryAfter: "7"}}, nil, nil, 0, "pass", ""},
-		{"reset then success", []sigmamindtest.Fault{{Reset: true}}, nil, nil, 0, "pass", ""},
-		{"502 until retries run out", []sigmamindtest.Fault{{Status: 502, Times: 4}}, nil, nil, 3, "error", "502 Bad Gateway"},
-		{"500 with retries 0", []sigmamindtest.Fault{{Status: 500}}, nil, map[string]string{"retries": "0"}, 3, "error", "500 Internal Server Error"},
-		{"401 is not retried", []sigmamindtest.Fault{{Status: 401}, {Status: 401}}, nil, nil, 3, "error", "401 Unauthorized"},
-		{"html from a proxy", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html><body>Sign in</body></html>"}}, nil, nil, 3, "error", "not JSON"},
-		{"empty body", []sigmamindtest.Fault{{Status: 200, Body: " "}}, nil, nil, 3, "error", "not a JSON object"},
-		{"truncated JSON", []sigmamindtest.Fault{{Status: 200, Body: `{"data":[{"batchId":"b","totalAttempts":5`}}, nil, nil, 3, "error", "not valid JSON"},
-		{"negative counts", nil, []sigmamind.BatchRun{{BatchID: "batch_neg", CreatedDate: testNow, SuccessfulAttempts: 5, FailedAttempts: -1, TotalAttempts: 4}}, nil, 3, "error", "negative attempt count"},
-		{"more judged than executed", nil, []sigmamind.BatchRun{{BatchID: "batch_over", CreatedDate: testNow, SuccessfulAttempts: 5, FailedAttempts: 1, TotalAttempts: 5}}, nil, 3, "error", "exceed the total"},
-		{"a line break in an id", nil, []sigmamind.BatchRun{{BatchID: "batch_x\n::error::pwned", SuccessfulAttempts: 5, TotalAttempts: 5}}, nil, 3, "error", "batchId contains a control character"},
-		{"an outage warned", []sigmamindtest.Fault{{Status: 503, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		// on-error: warn excuses outages only (see onerror_test.go).
-		{"a proxy's page, on-error warn", []sigmamindtest.Fault{{Status: 200, ContentType: "text/html", Body: "<html>"}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "not JSON"},
-		{"a redirect elsewhere", []sigmamindtest.Fault{{Status: 301, Body: " "}}, nil, nil, 3, "error", "301 Moved Permanently; the API answered with a redirect"},
-		{"a reset warned", []sigmamindtest.Fault{{Reset: true, Times: 4}}, nil, map[string]string{"on-error": "warn"}, 0, "error", ""},
-		{"a refused key, on-error warn", []sigmamindtest.Fault{{Status: 403}}, nil, map[string]string{"on-error": "warn"}, 3, "error", "403 Forbidden"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			runs := tt.runs
-			if runs == nil {
-				runs = []sigmamind.BatchRun{good}
-			}
-			srv := newFake(t, runs...)
-			srv.Fail(tt.faults...)
-			with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
-			for k, v := range tt.with {
-				with[k] = v
-			}
-			s, slept := runInProcess(t, with)
-			s.checkHygiene(t)
-			if s.exit != tt.wantExit || s.outputs["result"] != tt.wantResult {
-				t.Errorf("exit %d, result %q; want %d, %q\nstdout:\n%s", s.exit, s.outputs["result"], tt.wantExit, tt.wantResult, s.stdout)
-			}
-			if tt.wantError != "" {
-				checkAnnotation(t, s.annotations("error"), tt.wantError)
-			}
-			if tt.name == "429 with Retry-After then success" && (len(slept) != 1 || slept[0] < 7*time.Second) {
-				t.Errorf("slept %v, want once for at least Retry-After 7s", slept)
-			}
-		})
-	}
-}
-
 // TestFaultsThroughTheBinary repeats a few fault cases through the compiled
 // binary, real backoff and clock included.
 func TestFaultsThroughTheBinary(t *testing.T) {
@@ -650,57 +401,21 @@ func TestFaultsThroughTheBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newFake(t, run5("batch_x", time.Now(), 5, 0))
+			srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0))
 			srv.Fail(tt.fault)
-			with := map[string]string{"api-key": testKey, "agent-id": "agent_x", "api-url": srv.URL}
+			with := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
 			for k, v := range tt.with {
 				with[k] = v
 			}
 			s := runStep(t, with, nil)
-			s.checkHygiene(t)
+			s.CheckHygiene(t)
 			want := map[bool]string{true: "pass", false: "error"}[tt.wantExit == 0]
-			if s.exit != tt.wantExit || s.outputs["result"] != want {
-				t.Errorf("exit %d, result %q; want %d, %s\n%s", s.exit, s.outputs["result"], tt.wantExit, want, s.stdout)
+			if s.Exit != tt.wantExit || s.Outputs["result"] != want {
+				t.Errorf("exit %d, result %q; want %d, %s\n%s", s.Exit, s.Outputs["result"], tt.wantExit, want, s.Stdout)
 			}
 			if tt.wantError != "" {
-				checkAnnotation(t, s.annotations("error"), tt.wantError)
+				steptest.CheckAnnotation(t, s.Annotations("error"), tt.wantError)
 			}
 		})
-	}
-}
-
-func TestFraction(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0, "0"}, {0.2, "0.2"}, {1.0 / 30, "0.0333"}, {1, "1"}, {1.0 / 20000, "0.0001"}, {1.0 / 3e6, "0.0001"}, {1 - 1.0/3e6, "0.9999"},
-		{math.NaN(), ""},
-	}
-	for _, tt := range tests {
-		if got := fraction(tt.in, nil); got != tt.want {
-			t.Errorf("fraction(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := fraction(0.5, errors.New("api down")); got != "" {
-		t.Errorf("fraction with an error = %q, want empty", got)
-	}
-}
-
-func TestRequestTimeout(t *testing.T) {
-	tests := []struct {
-		timeout time.Duration
-		retries int
-		want    time.Duration
-	}{
-		{2 * time.Minute, 3, 30 * time.Second},
-		{10 * time.Minute, 0, 10 * time.Minute}, // no retries: the whole timeout
-		{10 * time.Minute, 3, 150 * time.Second},
-		{2 * time.Second, 10, time.Second}, // never under a second
-	}
-	for _, tt := range tests {
-		if got := requestTimeout(tt.timeout, tt.retries); got != tt.want {
-			t.Errorf("requestTimeout(%v, %d) = %v, want %v", tt.timeout, tt.retries, got, tt.want)
-		}
 	}
 }

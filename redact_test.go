@@ -24,12 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmagate/sigmagate/gate"
-	"github.com/sigmagate/sigmagate/internal/config"
-	"github.com/sigmagate/sigmagate/internal/ghio"
-	"github.com/sigmagate/sigmagate/internal/untrusted"
+	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
-	"github.com/sigmagate/sigmagate/report"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -41,17 +37,6 @@ const (
 	markdownKey = "sk_live_0123456789abcdef"
 	punctKey    = `sk*live&<0123>"key"`
 )
-
-// checkNoKey holds for every run: the key is in no form, in nothing the step
-// left (the log but its ::add-mask:: line, the annotations as the runner
-// shows them, the summary, the outputs).
-func (s step) checkNoKey(t *testing.T, key string) {
-	t.Helper()
-	all := s.everything() + strings.Join(s.annotations("error"), "\n") + strings.Join(s.annotations("warning"), "\n")
-	if found := untrustedtest.Leaks(all, key); len(found) > 0 {
-		t.Errorf("the key %q leaked as %s:\nstdout: %s\nstderr: %s\nsummary: %s\noutputs: %v", key, strings.Join(found, ", "), s.stdout, s.stderr, s.summary, s.outputs)
-	}
-}
 
 // echoServer answers every connection with what answer makes of the
 // request's X-API-Key, whatever HTTP says: a server, or something in
@@ -159,32 +144,21 @@ func TestKeyEchoedByTheHTTPLayer(t *testing.T) {
 					with[k] = v
 				}
 				s := runStep(t, with, nil)
-				s.checkHygiene(t)
-				s.checkNoKey(t, key)
+				s.CheckHygiene(t)
+				s.CheckNoKey(t, key)
 				wantExit, kind := 3, "error"
-				if s.exit != wantExit || s.outputs["result"] != "error" {
-					t.Errorf("exit %d, result %q; want %d, error\n%s", s.exit, s.outputs["result"], wantExit, s.stdout)
+				if s.Exit != wantExit || s.Outputs["result"] != "error" {
+					t.Errorf("exit %d, result %q; want %d, error\n%s", s.Exit, s.Outputs["result"], wantExit, s.Stdout)
 				}
-				if got := s.annotations(kind); len(got) != 1 || !strings.Contains(got[0], tt.want) {
+				if got := s.Annotations(kind); len(got) != 1 || !strings.Contains(got[0], tt.want) {
 					t.Errorf("%s annotations %q, want one saying %q", kind, got, tt.want)
 				}
-				if !strings.Contains(s.summary, "\\*\\*\\*") || !strings.Contains(s.outputs["report"], "***") {
-					t.Errorf("the summary and the report do not show where the key was:\n%s\n%s", s.summary, s.outputs["report"])
+				if !strings.Contains(s.Summary, "\\*\\*\\*") || !strings.Contains(s.Outputs["report"], "***") {
+					t.Errorf("the summary and the report do not show where the key was:\n%s\n%s", s.Summary, s.Outputs["report"])
 				}
 			})
 		}
 	}
-}
-
-// encodings of a key as a server might echo it: as it is, and in the forms
-// that URLs, JSON and HTML give it.
-func encodings(key string) []string {
-	var out []string
-	for _, name := range []string{"itself", "url.QueryEscape", "percent, punctuation, lower", "json unicode, punctuation, upper",
-		"strconv.Quote", "html.EscapeString", "html hex, punctuation"} {
-		out = append(out, untrustedtest.Encode(name, key))
-	}
-	return out
 }
 
 // TestKeyEchoedByTheAPI: an API that echoes the key, as it is or encoded,
@@ -193,11 +167,11 @@ func encodings(key string) []string {
 func TestKeyEchoedByTheAPI(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{markdownKey, punctKey} {
-		forms := encodings(key)
+		forms := steptest.Encodings(key)
 		all := strings.Join(forms, " ")
 		var runs []sigmamind.BatchRun
 		for i, form := range forms {
-			r := run5(fmt.Sprintf("batch_%d_%s", i, form), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
+			r := steptest.Run5(fmt.Sprintf("batch_%d_%s", i, form), time.Now().Add(-time.Duration(i)*time.Minute), 4, 1)
 			r.Agent.Name = "agent " + form
 			r.TestCases[0].TestCaseID = "tc_" + form
 			r.TestCases[0].Label = "label " + form
@@ -235,34 +209,15 @@ func TestKeyEchoedByTheAPI(t *testing.T) {
 					with[k] = v
 				}
 				s := runStep(t, with, nil)
-				s.checkHygiene(t)
-				s.checkNoKey(t, key)
-				if s.exit != tt.wantExit {
-					t.Errorf("exit %d, want %d\n%s", s.exit, tt.wantExit, s.stdout)
+				s.CheckHygiene(t)
+				s.CheckNoKey(t, key)
+				if s.Exit != tt.wantExit {
+					t.Errorf("exit %d, want %d\n%s", s.Exit, tt.wantExit, s.Stdout)
 				}
-				if !strings.Contains(s.summary, "\\*\\*\\*") {
-					t.Errorf("the summary does not show where the key was:\n%s", s.summary)
+				if !strings.Contains(s.Summary, "\\*\\*\\*") {
+					t.Errorf("the summary does not show where the key was:\n%s", s.Summary)
 				}
 			})
-		}
-	}
-}
-
-// TestKeyEchoedWhileWaiting: the progress lines of wait name batch runs by
-// their ids.
-func TestKeyEchoedWhileWaiting(t *testing.T) {
-	t.Parallel()
-	for _, key := range []string{markdownKey, punctKey} {
-		srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(key))
-		t.Cleanup(srv.Close)
-		for i, form := range encodings(key) {
-			srv.AddBatchRuns("agent_x", sigmamind.BatchRun{BatchID: fmt.Sprintf("batch_%d_%s", i, form), CreatedDate: testNow.Add(-time.Duration(i) * time.Minute),
-				TotalAttempts: 1, SuccessfulAttempts: 1, TestCases: []sigmamind.TestCase{{TestCaseID: "tc", Attempt: 5}}})
-		}
-		s, _ := runInProcess(t, map[string]string{"api-key": key, "agent-id": "agent_x", "api-url": srv.URL, "wait": "10m", "batches": "5"})
-		s.checkNoKey(t, key)
-		if s.exit != 1 || !strings.Contains(s.stdout, "batch_0_***: 1/5 attempts") {
-			t.Errorf("exit %d, want 1 and progress lines naming batch_***\n%s", s.exit, s.stdout)
 		}
 	}
 }
@@ -285,51 +240,6 @@ func TestKeyEchoedOnTheCommandLine(t *testing.T) {
 		out := stdout.String() + stderr.String()
 		if found := untrustedtest.Leaks(out, key); len(found) > 0 || !strings.Contains(out, `malformed HTTP response &quot;\*\*\*&quot;`) {
 			t.Errorf("the key leaked as %s, or the report does not show where it was:\n%s", found, out)
-		}
-	}
-}
-
-// TestRedactedBeforeEveryFormatter: whatever text of a result holds the
-// key, as it is or encoded, no formatter writes it in any form once the
-// result is redacted (not the summary, the JSON report, the outputs or the
-// annotations), and the error still says what it is.
-func TestRedactedBeforeEveryFormatter(t *testing.T) {
-	t.Parallel()
-	for _, key := range []string{markdownKey, punctKey} {
-		all := strings.Join(encodings(key), " ")
-		checks := []gate.Check{{Rule: "max-failure-rate", Verdict: gate.Fail, Reason: "reason " + all, LimitText: all, ActualText: all}}
-		results := map[string]report.Result{
-			"a verdict": {AgentID: key, AgentName: all, Inputs: map[string]string{"agent-id": all},
-				Gate: gate.Result{Verdict: gate.Fail, Checks: checks, Notes: []string{all}}},
-			"an error": {AgentID: key, AgentName: all, Inputs: map[string]string{"agent-id": all}, ErrHint: "check " + all,
-				Err: fmt.Errorf("could not list: %w", &sigmamind.APIError{Method: "GET", Path: "/v1/batch-runs", StatusCode: 401,
-					Body: sigmamind.ErrorBody{Message: all}})},
-		}
-		for name, r := range results {
-			t.Run(name+"/"+key, func(t *testing.T) {
-				t.Parallel()
-				rr := redacted(r, untrusted.NewSecrets(key))
-				var log bytes.Buffer
-				g := gatekeeper{cfg: config.Config{AgentID: "agent_x", OnError: "fail", OnInconclusive: "fail"},
-					log: ghio.Log{W: &log}, ann: &ghio.Annotator{Log: ghio.Log{W: &log}}}
-				g.announce(rr)
-				written := map[string]string{"summary": report.Markdown([]report.Result{rr}), "report": report.JSON(rr), "log": log.String()}
-				for _, o := range outputs(rr, g.cfg) {
-					written["output "+o.Name] = o.Value
-				}
-				for what, text := range written {
-					if found := untrustedtest.Leaks(text, key); len(found) > 0 {
-						t.Errorf("%s holds the key as %s:\n%s", what, strings.Join(found, ", "), text)
-					}
-				}
-				if r.Err == nil {
-					return
-				}
-				var api *sigmamind.APIError
-				if !errors.As(rr.Err, &api) || api.StatusCode != 401 || outage(rr.Err) || hint(rr.Err, g.cfg) != hint(r.Err, g.cfg) {
-					t.Errorf("the redacted error %v no longer says what it is", rr.Err)
-				}
-			})
 		}
 	}
 }

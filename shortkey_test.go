@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
@@ -16,19 +17,19 @@ import (
 // not masked either, which would garble every message.
 func TestShortKeyRefused(t *testing.T) {
 	t.Parallel()
-	srv := newFake(t, run5("batch_x", time.Now(), 5, 0))
+	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0))
 	for _, key := range []string{"Ω", "Ωж", "ΩжЯ¤Ξ∂ƒ"} {
 		t.Run(key, func(t *testing.T) {
 			t.Parallel()
 			s := runStep(t, map[string]string{"api-key": key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
-			if s.exit != 2 || len(s.outputs) != 0 {
-				t.Errorf("exit %d, outputs %v; want 2 and none", s.exit, s.outputs)
+			if s.Exit != 2 || len(s.Outputs) != 0 {
+				t.Errorf("exit %d, outputs %v; want 2 and none", s.Exit, s.Outputs)
 			}
-			if got := s.annotations("error"); len(got) != 1 || !strings.HasPrefix(got[0], "input api-key: is shorter than 8 characters") {
+			if got := s.Annotations("error"); len(got) != 1 || !strings.HasPrefix(got[0], "input api-key: is shorter than 8 characters") {
 				t.Errorf("error annotations %q, want one about input api-key", got)
 			}
-			if strings.Contains(s.stdout+s.stderr+s.summary, key) || strings.Contains(s.stdout, "::add-mask::") {
-				t.Errorf("the key shows, or was masked:\n%s%s", s.stdout, s.stderr)
+			if strings.Contains(s.Stdout+s.Stderr+s.Summary, key) || strings.Contains(s.Stdout, "::add-mask::") {
+				t.Errorf("the key shows, or was masked:\n%s%s", s.Stdout, s.Stderr)
 			}
 
 			cmd := exec.Command(binary, "--agent-id", "agent_x", "--api-url", srv.URL)
@@ -58,10 +59,10 @@ func TestKeyOfEightCharactersAccepted(t *testing.T) {
 	const key = "Qz9Xw7Vb"
 	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(key))
 	t.Cleanup(srv.Close)
-	srv.AddBatchRuns("agent_x", run5("batch_x", time.Now(), 5, 0))
+	srv.AddBatchRuns("agent_x", steptest.Run5("batch_x", time.Now(), 5, 0))
 	s := runStep(t, map[string]string{"api-key": key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
-	if s.exit != 0 || s.outputs["result"] != "pass" || !strings.HasPrefix(s.stdout, "::add-mask::"+key+"\n") {
-		t.Errorf("exit %d, result %q; want 0, pass, the key masked\n%s", s.exit, s.outputs["result"], s.stdout)
+	if s.Exit != 0 || s.Outputs["result"] != "pass" || !strings.HasPrefix(s.Stdout, "::add-mask::"+key+"\n") {
+		t.Errorf("exit %d, result %q; want 0, pass, the key masked\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
 	cmd := exec.Command(binary, "--demo", "--agent-id", "agent_demo_pass", "--max-failure-rate", "5%")
 	cmd.Env = []string{"HOME=" + t.TempDir(), "SIGMAMIND_API_KEY=x"}

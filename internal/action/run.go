@@ -1,4 +1,9 @@
-package main
+// Package action is sigmagate's application: it reads the configuration,
+// gathers the batch runs from the API, has the gate judge them, and tells
+// the outcome through the exit status, outputs, annotations, log lines and
+// the job summary. Main runs it whole, with everything it takes from the
+// process in an Env, so that tests can run it in process.
+package action
 
 import (
 	"context"
@@ -56,15 +61,23 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// env is everything run takes from the process, so that tests can run it
-// whole without one.
-type env struct {
-	getenv         func(string) string
-	stdout, stderr io.Writer
-	now            func() time.Time
-	http           *http.Client
-	// sleep replaces real waiting between retries and polls; nil sleeps.
-	sleep func(ctx context.Context, d time.Duration) error
+// Env is everything the application takes from the process, so that tests
+// can run it whole without one.
+type Env struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+	Now            func() time.Time
+	HTTP           *http.Client
+	// Sleep replaces real waiting between retries and polls; nil sleeps.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Version is the program's version, for --version and the User-Agent.
+	Version string
+}
+
+// Main runs the gate with the command-line arguments args (without the
+// program's name) and returns the exit status.
+func Main(ctx context.Context, args []string, e Env) int {
+	return exitCode(run(ctx, args, e))
 }
 
 // Pauses between polls while waiting for running batch runs.
@@ -74,13 +87,13 @@ const (
 	stallPolls = 5
 )
 
-func run(ctx context.Context, args []string, e env) (err error) {
-	inActions := e.getenv("GITHUB_ACTIONS") == "true"
-	stdout, stderr := &ghio.Redactor{W: e.stdout}, &ghio.Redactor{W: e.stderr}
+func run(ctx context.Context, args []string, e Env) (err error) {
+	inActions := e.Getenv("GITHUB_ACTIONS") == "true"
+	stdout, stderr := &ghio.Redactor{W: e.Stdout}, &ghio.Redactor{W: e.Stderr}
 	log := ghio.Log{W: stdout}
 	var action *githubactions.Action
 	if inActions {
-		action = githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(stdout))
+		action = githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(stdout))
 	}
 	ann := &ghio.Annotator{Action: action, Log: ghio.Log{W: stderr}}
 	defer func() {
@@ -105,7 +118,7 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		stderr.Add(key)
 	}
 
-	raw, err := config.FromEnv(ctx, e.getenv)
+	raw, err := config.FromEnv(ctx, e.Getenv)
 	if err != nil {
 		ann.Error(err.Error())
 		return &exitErr{exitUsage, err}
@@ -133,20 +146,20 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		return &exitErr{exitUsage, err}
 	}
 	if *showVersion {
-		fmt.Fprintf(stdout, "sigmagate %s\n", version)
+		fmt.Fprintf(stdout, "sigmagate %s\n", e.Version)
 		return nil
 	}
 	secret(raw.APIKey)
 	keyFromEnv := false
 	if raw.APIKey == "" {
-		raw.APIKey = strings.TrimSpace(e.getenv("SIGMAMIND_API_KEY"))
+		raw.APIKey = strings.TrimSpace(e.Getenv("SIGMAMIND_API_KEY"))
 		keyFromEnv = raw.APIKey != ""
 		secret(raw.APIKey)
 	}
 	if *demo {
 		fake := sigmamindtest.NewServer()
 		defer fake.Close()
-		fake.SeedSamples(e.now())
+		fake.SeedSamples(e.Now())
 		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
@@ -181,7 +194,7 @@ func run(ctx context.Context, args []string, e env) (err error) {
 
 // gatekeeper runs one gate once its configuration is valid.
 type gatekeeper struct {
-	env       env
+	env       Env
 	cfg       config.Config
 	inActions bool
 	log       ghio.Log
@@ -191,17 +204,17 @@ type gatekeeper struct {
 
 func (g *gatekeeper) run(ctx context.Context) error {
 	cfg := g.cfg
-	client, err := sigmamind.NewClient(g.env.http, cfg.APIURL, cfg.APIKey)
+	client, err := sigmamind.NewClient(g.env.HTTP, cfg.APIURL, cfg.APIKey)
 	if err != nil {
 		g.ann.Error("input api-url: " + err.Error())
 		return &exitErr{exitUsage, err}
 	}
-	client.UserAgent = "sigmagate/" + version + " (+https://github.com/sigmagate/sigmagate)"
+	client.UserAgent = "sigmagate/" + g.env.Version + " (+https://github.com/sigmagate/sigmagate)"
 	client.MaxRetries = cfg.Retries
 	client.RequestTimeout = requestTimeout(cfg.Timeout, cfg.Retries)
-	client.Now = g.env.now
-	if g.env.sleep != nil {
-		client.Sleep = g.env.sleep
+	client.Now = g.env.Now
+	if g.env.Sleep != nil {
+		client.Sleep = g.env.Sleep
 	}
 	// The timeout bounds the talk with the API; waiting for running batch
 	// runs is on top of it.
@@ -214,7 +227,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: report.TrendRows}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
-		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.now, Progress: g.log.Print,
+		w := batches.Waiter{Sleep: client.Sleep, Now: g.env.Now, Progress: g.log.Print,
 			FirstPoll: firstPoll, MaxPoll: maxPoll, StallPolls: stallPolls}
 		sel, err = w.Wait(ctx, client, req, sel, cfg.Wait)
 	}
@@ -232,7 +245,7 @@ func (g *gatekeeper) run(ctx context.Context) error {
 		}
 		r.Gate = gate.Evaluate(gate.Input{
 			AgentID: cfg.AgentID, Gated: batches.ForGate(sel.Gated), Baseline: batches.ForGate(sel.Baseline),
-			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.now(),
+			Requested: cfg.Batches, Rules: cfg.Rules, Now: g.env.Now(),
 		})
 	}
 	r = redacted(r, untrusted.NewSecrets(cfg.APIKey))
@@ -372,7 +385,7 @@ func (g *gatekeeper) write(r report.Result) error {
 	key := g.cfg.APIKey
 	if g.cfg.Summary {
 		md := untrusted.Redact(report.Markdown([]report.Result{r}), key)
-		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if path := g.env.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
 				g.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
 			}
@@ -380,7 +393,7 @@ func (g *gatekeeper) write(r report.Result) error {
 			g.log.Print(md)
 		}
 	}
-	path := g.env.getenv("GITHUB_OUTPUT")
+	path := g.env.Getenv("GITHUB_OUTPUT")
 	if path == "" {
 		if g.inActions {
 			return errors.New("GITHUB_OUTPUT is not set, so the step outputs cannot be written: run sigmagate as a step of a GitHub Actions job, or unset GITHUB_ACTIONS")

@@ -1,12 +1,15 @@
-package main
+package action
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/sigmagate/sigmagate/internal/config"
+	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/report"
 )
 
@@ -14,7 +17,7 @@ import (
 // whose header starts with header, backticks removed.
 func readmeTable(t *testing.T, header string) [][2]string {
 	t.Helper()
-	data, err := os.ReadFile("README.md")
+	data, err := os.ReadFile(filepath.Join(steptest.Root(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +46,7 @@ func readmeTable(t *testing.T, header string) [][2]string {
 func TestInputsAgree(t *testing.T) {
 	type input struct{ Name, Default string }
 	var fromAction, fromCode, fromReadme []input
-	inputs, _ := readAction(t)
+	inputs, _ := steptest.ReadAction(t)
 	for _, in := range inputs {
 		fromAction = append(fromAction, input{in.Name, in.Default})
 		if in.Required != (in.Name == "api-key" || in.Name == "agent-id") {
@@ -71,7 +74,7 @@ func TestInputsAgree(t *testing.T) {
 // TestOutputsAgree holds action.yml, the outputs the code sets and the
 // README to one list.
 func TestOutputsAgree(t *testing.T) {
-	_, fromAction := readAction(t)
+	_, fromAction := steptest.ReadAction(t)
 	var fromCode, fromReadme []string
 	for _, o := range outputs(report.Result{}, config.Config{}) {
 		fromCode = append(fromCode, o.Name)

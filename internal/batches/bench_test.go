@@ -1,4 +1,4 @@
-package main
+package batches_test
 
 import (
 	"bytes"
@@ -98,5 +98,3 @@ func BenchmarkDecodeAndJudgePage(b *testing.B) {
 		}
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,25 @@
+package action
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestFraction(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {0.2, "0.2"}, {1.0 / 30, "0.0333"}, {1, "1"}, {1.0 / 20000, "0.0001"}, {1.0 / 3e6, "0.0001"}, {1 - 1.0/3e6, "0.9999"},
+		{math.NaN(), ""},
+	}
+	for _, tt := range tests {
+		if got := fraction(tt.in, nil); got != tt.want {
+			t.Errorf("fraction(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := fraction(0.5, errors.New("api down")); got != "" {
+		t.Errorf("fraction with an error = %q, want empty", got)
+	}
+}
