@@ -159,7 +159,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 			if !strings.Contains(s.Summary, "SigmaMind simulations of") {
 				t.Errorf("no job summary written; got %q", s.Summary)
 			}
-			if want := tt.with["on-inconclusive"] == "pass"; strings.Contains(s.Summary, "`on-inconclusive: pass` is set") != want {
+			if want := tt.with["on-inconclusive"] == "pass"; strings.Contains(s.Summary, "on-inconclusive: pass is set") != want {
 				t.Errorf("summary note on on-inconclusive: pass: want %v\n%s", want, s.Summary)
 			}
 		})

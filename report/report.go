@@ -30,9 +30,10 @@ type Result struct {
 	// Inputs are the settings that shaped the result, by input name. They
 	// must not hold the API key.
 	Inputs map[string]string
-	// WarnOnly and PassInconclusive say when the step passes although the
-	// gate did not: warn-only, and on-inconclusive: pass.
-	WarnOnly, PassInconclusive bool
+	// Note says, in one plain sentence without a final period, how a policy
+	// (warn-only, on-inconclusive, on-error) changed what the outcome does
+	// to the step, or why it did not; empty when none had a say.
+	Note string
 	// Err is why the gate could not judge: the result is "error".
 	Err error
 	// ErrHint tells what to do about Err.
@@ -142,6 +143,7 @@ func renderHead(r Result) string {
 			// as a workflow command ("::error::") if the summary is logged.
 			fmt.Fprintf(&b, "**What to do:** %s\n\n", cell(r.ErrHint, 1000))
 		}
+		note(&b, r.Note)
 		return b.String()
 	}
 	broken := r.Gate.Broken()
@@ -155,12 +157,7 @@ func renderHead(r Result) string {
 	if len(broken) > 0 {
 		b.WriteByte('\n')
 	}
-	switch {
-	case r.WarnOnly && r.Gate.Verdict != gate.Pass:
-		b.WriteString("> [!NOTE]\n> `warn-only` is set: this step passes, and the failure is reported as a warning.\n\n")
-	case r.PassInconclusive && r.Gate.Verdict == gate.Inconclusive:
-		b.WriteString("> [!NOTE]\n> `on-inconclusive: pass` is set: this step passes although the evidence did not decide.\n\n")
-	}
+	note(&b, r.Note)
 	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
 		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
 		switch {
@@ -201,6 +198,13 @@ func renderHead(r Result) string {
 	}
 	batchTable(&b, r)
 	return b.String()
+}
+
+// note renders the policy's note as an alert.
+func note(b *strings.Builder, text string) {
+	if text != "" {
+		fmt.Fprintf(b, "> [!NOTE]\n> %s.\n\n", cell(text, 500))
+	}
 }
 
 func actual(ch gate.Check) string {

@@ -183,7 +183,7 @@ func goldenCases() []goldenCase {
 		{"warn-only", func() Result {
 			r := judged("agent_demo_fail", fail[:1], nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 				inputs("agent_demo_fail", "max-failure-rate", "10%", "warn-only", "true"))
-			r.WarnOnly = true
+			r.Note = "warn-only is set: this step passes, and the failure is reported as a warning"
 			return r
 		}()},
 		{"error", Result{AgentID: "agent_demo_pass", Inputs: inputs("agent_demo_pass"),
@@ -272,7 +272,7 @@ func TestGoldenContent(t *testing.T) {
 		"running":          {"## ⚠️ Inconclusive:", "still running:", "17 of 30 ⏳"},
 		"regression":       {"`max-regression`", "probability of a larger rise", "baseline", "older batch runs not shown"},
 		"running-baseline": {"⏳ pass so far", "⏳ fail so far", "| baseline | 0.0% |", "18 of 30 ⏳"},
-		"warn-only":        {"## ❌ Failed:", "> [!NOTE]\n> `warn-only` is set"},
+		"warn-only":        {"## ❌ Failed:", "> [!NOTE]\n> warn-only is set: this step passes"},
 		"error":            {"## 🛑 Error:", "**The gate could not judge the agent:** could not list the batch runs of agent agent\\_demo\\_pass: GET /v1/agents/agent\\_demo\\_pass/batch-runs: 401 Unauthorized: Invalid API key", "SigmaMind rejected the API key"},
 		"no-batches":       {"## ❌ Failed:", "no batch runs were found", "| `batches` | ≥ 1 | 0 | ❌ fail |"},
 		"hostile":          {"&lt;script&gt;"},

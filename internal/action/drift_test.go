@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigmagate/sigmagate/internal/config"
+	"github.com/sigmagate/sigmagate/internal/policy"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/report"
 )
@@ -76,7 +77,7 @@ func TestInputsAgree(t *testing.T) {
 func TestOutputsAgree(t *testing.T) {
 	_, fromAction := steptest.ReadAction(t)
 	var fromCode, fromReadme []string
-	for _, o := range outputs(report.Result{}, config.Config{}) {
+	for _, o := range outputs(report.Result{}, policy.Decision{}) {
 		fromCode = append(fromCode, o.Name)
 	}
 	for _, row := range readmeTable(t, "| output | value |") {

@@ -11,6 +11,7 @@ import (
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
+	"github.com/sigmagate/sigmagate/internal/policy"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
@@ -67,11 +68,12 @@ func TestRedactedBeforeEveryFormatter(t *testing.T) {
 				t.Parallel()
 				rr := redacted(r, untrusted.NewSecrets(key))
 				var log bytes.Buffer
-				g := gatekeeper{cfg: config.Config{AgentID: "agent_x", OnError: "fail", OnInconclusive: "fail"},
-					log: ghio.Log{W: &log}, ann: &ghio.Annotator{Log: ghio.Log{W: &log}}}
-				g.announce(rr)
+				s := &step{log: ghio.Log{W: &log}, ann: &ghio.Annotator{Log: ghio.Log{W: &log}}}
+				cfg := config.Config{AgentID: "agent_x", OnError: "fail", OnInconclusive: "fail"}
+				d := policy.Decide(policy.Outcome{Verdict: rr.Gate.Verdict, Err: rr.Err != nil}, policy.Policy{OnError: cfg.OnError, OnInconclusive: cfg.OnInconclusive})
+				s.announce(rr, d)
 				written := map[string]string{"summary": report.Markdown([]report.Result{rr}), "report": report.JSON(rr), "log": log.String()}
-				for _, o := range outputs(rr, g.cfg) {
+				for _, o := range outputs(rr, d) {
 					written["output "+o.Name] = o.Value
 				}
 				for what, text := range written {
@@ -83,7 +85,7 @@ func TestRedactedBeforeEveryFormatter(t *testing.T) {
 					return
 				}
 				var api *sigmamind.APIError
-				if !errors.As(rr.Err, &api) || api.StatusCode != 401 || outage(rr.Err) || hint(rr.Err, g.cfg) != hint(r.Err, g.cfg) {
+				if !errors.As(rr.Err, &api) || api.StatusCode != 401 || outage(rr.Err) || hint(rr.Err, cfg) != hint(r.Err, cfg) {
 					t.Errorf("the redacted error %v no longer says what it is", rr.Err)
 				}
 			})

@@ -1,0 +1,126 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sigmagate/sigmagate/internal/config"
+	"github.com/sigmagate/sigmagate/internal/ghio"
+	"github.com/sigmagate/sigmagate/internal/policy"
+	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
+)
+
+// loaded is a checked configuration, with what the report records of it.
+type loaded struct {
+	cfg    config.Config
+	inputs map[string]string // every input but the key
+	stop   func()            // stops the demo's fake API; never nil
+}
+
+// load reads the configuration: the step's inputs, then the flags, then
+// --demo, all checked at once. The key is masked as soon as it is known. It
+// returns done, with the exit status, when the run ends here: after --help
+// or --version, or on invalid input.
+func (s *step) load(ctx context.Context, args []string) (l loaded, code int, done bool) {
+	l.stop = func() {}
+	raw, err := config.FromEnv(ctx, s.env.Getenv)
+	if err != nil {
+		s.ann.Error(err.Error())
+		return l, policy.ExitUsage, true
+	}
+	s.secret(raw.APIKey)
+	flags := flag.NewFlagSet("sigmagate", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	config.Flags(flags, &raw)
+	demo := flags.Bool("demo", false, "run the gate against a built-in fake SigmaMind API with sample agents")
+	showVersion := flags.Bool("version", false, "print the version and exit")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			config.Usage(s.stdout, flags)
+			return l, policy.ExitPass, true
+		}
+		s.ann.Error(err.Error() + "; see sigmagate --help")
+		return l, policy.ExitUsage, true
+	}
+	if flags.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q: every setting is a flag; see sigmagate --help", flags.Arg(0))
+		if a := flags.Arg(0); a == "true" || a == "false" {
+			err = fmt.Errorf("unexpected argument %q: a true/false flag takes its value after =, as in --summary=false", a)
+		}
+		s.ann.Error(err.Error())
+		return l, policy.ExitUsage, true
+	}
+	if *showVersion {
+		fmt.Fprintf(s.stdout, "sigmagate %s\n", s.env.Version)
+		return l, policy.ExitPass, true
+	}
+	s.secret(raw.APIKey)
+	keyFromEnv := false
+	if raw.APIKey == "" {
+		raw.APIKey = strings.TrimSpace(s.env.Getenv("SIGMAMIND_API_KEY"))
+		keyFromEnv = raw.APIKey != ""
+		s.secret(raw.APIKey)
+	}
+	if *demo {
+		fake := sigmamindtest.NewServer()
+		l.stop = fake.Close
+		fake.SeedSamples(s.env.Now())
+		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
+		if raw.AgentID == "" {
+			raw.AgentID = sigmamindtest.SampleAgentID
+		}
+		s.log.Printf("demo: a fake SigmaMind API at %s serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", fake.URL, sigmamindtest.SampleAgentID)
+	}
+
+	l.cfg, err = config.Parse(raw)
+	if err != nil {
+		l.stop()
+		s.invalid(err, keyFromEnv)
+		return l, policy.ExitUsage, true
+	}
+	l.inputs = inputs(raw)
+	return l, 0, false
+}
+
+// invalid annotates every problem of a configuration that config.Parse
+// refused.
+func (s *step) invalid(err error, keyFromEnv bool) {
+	problems := unjoin(err)
+	if keyFromEnv {
+		// Say where the key came from: no input was given.
+		for i, p := range problems {
+			var in *config.InputError
+			if errors.As(p, &in) && in.Input == "api-key" {
+				problems[i] = fmt.Errorf("environment variable SIGMAMIND_API_KEY: %s", in.Problem)
+			}
+		}
+	}
+	if len(problems) >= ghio.Annotations {
+		s.ann.Error(fmt.Sprintf("%d inputs are invalid; the first are annotated, and the log lists every one", len(problems)))
+	}
+	for _, p := range problems {
+		s.ann.Error(p.Error())
+	}
+}
+
+// inputs are the settings recorded in the report: every input but the key.
+func inputs(raw config.Raw) map[string]string {
+	m := map[string]string{}
+	for _, in := range config.Inputs() {
+		if in.Name != "api-key" {
+			m[in.Name] = config.Value(raw, in)
+		}
+	}
+	return m
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
