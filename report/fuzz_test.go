@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -202,10 +201,8 @@ func fuzzResults(label, prompt, criteria, batchID, model string) []Result {
 		gate.Rules{MaxFailureRate: rate("10%"), MinSuccessRate: rate("90%"), MinAttempts: 1, Confidence: 0.9},
 		inputs("agent_fuzz", "confidence", "0.9"))
 	errResult := Result{AgentID: "agent_fuzz", AgentName: model, Inputs: inputs("agent_fuzz"),
-		Err: fmt.Errorf("could not list the batch runs of agent %s: %w", batchID, &sigmamind.APIError{
-			Method: "GET", Path: "/v1/agents/" + batchID + "/batch-runs", StatusCode: 404,
-			Body: sigmamind.ErrorBody{Message: prompt}}),
-		ErrHint: label + criteria}
+		Err:  fmt.Sprintf("could not list the batch runs of agent %s: GET /v1/agents/%s/batch-runs: 404 Not Found: %s", batchID, batchID, prompt),
+		Hint: label + criteria}
 	return []Result{judgedResult, bounded, errResult}
 }
 
@@ -332,8 +329,8 @@ func TestJSONSize(t *testing.T) {
 	// name, a long error.
 	huge := strings.Repeat("<&>\u2028", 30000)
 	for _, r := range []Result{
-		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Err: errors.New(huge), ErrHint: huge},
-		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Gate: r.Gate, Gated: gated},
+		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Err: huge, Hint: huge},
+		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Gate: r.Gate, Rows: r.Rows, TestCases: r.TestCases},
 	} {
 		js := JSON(r)
 		checkJSON(t, js)

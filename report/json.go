@@ -7,7 +7,6 @@ import (
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
-	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
 // MaxJSONBytes bounds the JSON report. It travels as a step output, and all
@@ -45,11 +44,15 @@ type jsonBatch struct {
 	TestCases  int       `json:"testCases"`
 }
 
-func jsonBatches(runs []sigmamind.BatchRun) []jsonBatch {
-	out := make([]jsonBatch, 0, len(runs))
-	for _, r := range runs {
-		out = append(out, jsonBatch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
-			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts(), TestCases: len(r.TestCases)})
+// jsonBatches are the rows of a role.
+func jsonBatches(rows []Row, role Role) []jsonBatch {
+	out := []jsonBatch{}
+	for _, r := range rows {
+		if r.Role == role {
+			b := r.Batch
+			out = append(out, jsonBatch{ID: b.ID, Created: b.Created, Successful: b.Successful,
+				Failed: b.Failed, Total: b.Total, Expected: b.Expected, TestCases: r.TestCases})
+		}
 	}
 	return out
 }
@@ -58,15 +61,15 @@ func jsonBatches(runs []sigmamind.BatchRun) []jsonBatch {
 // batch details, then long reasons, go before the report would grow past it.
 func JSON(r Result) string {
 	j := jsonReport{Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs}
-	if r.Err != nil {
-		j.Error = r.Err.Error()
+	if r.Err != "" {
+		j.Error = r.Err
 	} else {
 		c := r.Gate.Counts
 		j.Counts = &c
 		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
 		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
 		j.BaselineSum = r.Gate.Baseline
-		j.Batches, j.Baseline = jsonBatches(r.Gated), jsonBatches(r.Baseline)
+		j.Batches, j.Baseline = jsonBatches(r.Rows, Gated), jsonBatches(r.Rows, Baseline)
 	}
 	out := marshal(j)
 	if len(out) > MaxJSONBytes {

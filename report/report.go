@@ -1,5 +1,7 @@
 // Package report renders gate results for people (the markdown job summary)
-// and for programs (a compact JSON document).
+// and for programs (a compact JSON document). It only renders: what it shows
+// is built elsewhere (internal/action), in its own types, and it knows
+// nothing of the API that the batch runs came from.
 package report
 
 import (
@@ -8,23 +10,25 @@ import (
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
-	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
-	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
 // Result is the gate's outcome for one agent, with what a reader needs to
-// understand it.
+// understand it. Its texts are untrusted: the report escapes them for where
+// it puts them, and bounds them.
 type Result struct {
 	AgentID   string
 	AgentName string
 	// Gate is the judgement; meaningless when Err is set.
-	Gate     gate.Result
-	Gated    []sigmamind.BatchRun // newest first
-	Baseline []sigmamind.BatchRun // the next older ones, newest first
-	// Earlier are older batch runs that are neither gated nor baseline,
-	// shown only for the trend.
-	Earlier []sigmamind.BatchRun
+	Gate gate.Result
+	// Rows are the batch runs listed, newest first: the gated ones, then
+	// the baseline, then earlier ones listed for the trend only.
+	Rows []Row
+	// TrendRows is how many of Rows the trend table shows; a line counts
+	// the rest. 0 shows them all.
+	TrendRows int
+	// TestCases are the distinct test cases of the gated batch runs.
+	TestCases []TestCase
 	// Notes say what the trend leaves out and why, in plain text.
 	Notes []string
 	// Inputs are the settings that shaped the result, by input name. They
@@ -34,15 +38,49 @@ type Result struct {
 	// (warn-only, on-inconclusive, on-error) changed what the outcome does
 	// to the step, or why it did not; empty when none had a say.
 	Note string
-	// Err is why the gate could not judge: the result is "error".
-	Err error
-	// ErrHint tells what to do about Err.
-	ErrHint string
+	// Err is why the gate could not judge; when it is set, the result is
+	// "error".
+	Err string
+	// Hint tells what to do about Err.
+	Hint string
 }
+
+// Role is what a listed batch run is to the verdict.
+type Role string
+
+const (
+	Gated    Role = "gated"    // judged
+	Baseline Role = "baseline" // compared with, for regressions
+	Earlier  Role = "earlier"  // listed for the trend only
+)
+
+// Row is one batch run as listed.
+type Row struct {
+	Role Role
+	// Batch is the batch run's id, creation and counts as listed; Expected
+	// is 0 when its configured attempts are unknown.
+	Batch gate.Batch
+	// TestCases is how many test cases it lists.
+	TestCases int
+}
+
+// TestCase is one test case of the gated batch runs.
+type TestCase struct {
+	ID, Label, Model string
+	// Attempts is how many attempts it was configured to run.
+	Attempts int64
+	MockData []MockData
+	// Prompt is the simulated user's prompt, and Criteria what success is.
+	Prompt, Criteria string
+}
+
+// MockData is one variable that a simulation substituted with a fixed
+// value.
+type MockData struct{ Name, Value string }
 
 // Outcome is the result's one-word state: pass, fail, inconclusive or error.
 func (r Result) Outcome() string {
-	if r.Err != nil {
+	if r.Err != "" {
 		return "error"
 	}
 	return string(r.Gate.Verdict)
@@ -87,7 +125,7 @@ func markdown(results []Result, budget int) string {
 		head := renderHead(r)
 		// The head comes whole, with room to say that details were left out.
 		need := len(s) + len(head) + reserve
-		if n := len(testCases(r)); n > 0 && r.Err == nil {
+		if n := len(r.TestCases); n > 0 && r.Err == "" {
 			need += len(leftOut(n, "test case"))
 		}
 		if b.Len()+need > budget {
@@ -98,7 +136,7 @@ func markdown(results []Result, budget int) string {
 		}
 		b.WriteString(s)
 		b.WriteString(head)
-		if r.Err == nil {
+		if r.Err == "" {
 			details(&b, r, budget-reserve)
 		}
 	}
@@ -136,12 +174,12 @@ func renderHead(r Result) string {
 		name = cell(r.AgentName, labelLimit) + " (" + name + ")"
 	}
 	fmt.Fprintf(&b, "## %s: SigmaMind simulations of %s\n\n", verdictTitle[r.Outcome()], name)
-	if r.Err != nil {
-		fmt.Fprintf(&b, "**The gate could not judge the agent:** %s\n\n", cell(r.Err.Error(), 1000))
-		if r.ErrHint != "" {
+	if r.Err != "" {
+		fmt.Fprintf(&b, "**The gate could not judge the agent:** %s\n\n", cell(r.Err, 1000))
+		if r.Hint != "" {
 			// Not at the start of a line: untrusted text there could read
 			// as a workflow command ("::error::") if the summary is logged.
-			fmt.Fprintf(&b, "**What to do:** %s\n\n", cell(r.ErrHint, 1000))
+			fmt.Fprintf(&b, "**What to do:** %s\n\n", cell(r.Hint, 1000))
 		}
 		note(&b, r.Note)
 		return b.String()
@@ -229,41 +267,25 @@ func actual(ch gate.Check) string {
 	return s
 }
 
-// TrendRows is how many batch runs the table shows, newest first: enough to
-// see a trend.
-const TrendRows = 10
-
 func batchTable(b *strings.Builder, r Result) {
-	type row struct {
-		role string
-		run  *sigmamind.BatchRun
-	}
-	var rows []row
-	for _, part := range []struct {
-		role string
-		runs []sigmamind.BatchRun
-	}{{"gated", r.Gated}, {"baseline", r.Baseline}, {"earlier", r.Earlier}} {
-		for i := range part.runs {
-			rows = append(rows, row{part.role, &part.runs[i]})
-		}
-	}
+	rows := r.Rows
 	if len(rows) == 0 {
 		return
 	}
 	// The rate and its bar come right after the id, so that the trend reads
 	// first and stays in view when a narrow page scrolls the table.
 	b.WriteString("| Batch run | Role | Failure rate | Trend | Passed | Failed | Undecided | Total | Created (UTC) |\n|:--|:--|--:|:--|--:|--:|--:|--:|:--|\n")
-	for i, rw := range rows {
-		if i == TrendRows {
-			fmt.Fprintf(b, "| _%s not shown_ | | | | | | | | |\n", plural(len(rows)-TrendRows, "older batch run", "older batch runs"))
+	for i, row := range rows {
+		if i == r.TrendRows && i > 0 {
+			fmt.Fprintf(b, "| _%s not shown_ | | | | | | | | |\n", plural(len(rows)-r.TrendRows, "older batch run", "older batch runs"))
 			break
 		}
-		run := rw.run
-		counts := batches.ForGate([]sigmamind.BatchRun{*run})[0]
-		if rw.role == "baseline" {
+		run := row.Batch
+		counts := run
+		if row.Role == Baseline {
 			counts = gate.AsBaseline(counts) // as the regression rule counts it
 		}
-		total := num(run.TotalAttempts)
+		total := num(run.Total)
 		switch {
 		case counts.Expected == 0:
 			// Never a bare count: it would read as a finished batch.
@@ -277,7 +299,7 @@ func batchTable(b *strings.Builder, r Result) {
 		}
 		undecided := counts.Undecided()
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			cell(run.BatchID, idLimit), rw.role, rate, bar, num(run.SuccessfulAttempts), num(run.FailedAttempts), num(undecided), total, created(run.CreatedDate, rows[0].run.CreatedDate.UTC().Year()))
+			cell(run.ID, idLimit), cell(string(row.Role), idLimit), rate, bar, num(run.Successful), num(run.Failed), num(undecided), total, created(run.Created, rows[0].Batch.Created.UTC().Year()))
 	}
 	b.WriteByte('\n')
 	for i, n := range r.Notes {
@@ -325,22 +347,6 @@ func created(t time.Time, year int) string {
 	return t.UTC().Format("Jan 2 15:04")
 }
 
-// testCases are the distinct test cases of the gated batch runs.
-func testCases(r Result) []sigmamind.TestCase {
-	var cases []sigmamind.TestCase
-	seen := map[string]bool{}
-	for _, run := range r.Gated {
-		for _, tc := range run.TestCases {
-			key := tc.TestCaseID
-			if key == "" || !seen[key] {
-				seen[key] = true
-				cases = append(cases, tc)
-			}
-		}
-	}
-	return cases
-}
-
 // leftOut is the line that says what the budget left out.
 func leftOut(n int, what string) string {
 	return fmt.Sprintf("\n_%s left out: the job summary is limited to 1 MB. See the batch runs in SigmaMind._\n", plural(n, what, what+"s"))
@@ -349,13 +355,13 @@ func leftOut(n int, what string) string {
 // details renders the test cases of the gated batch runs, as far as the
 // budget allows.
 func details(b *strings.Builder, r Result, budget int) {
-	cases := testCases(r)
+	cases := r.TestCases
 	if len(cases) == 0 {
 		return
 	}
-	var prompted []sigmamind.TestCase
+	var prompted []TestCase
 	for _, tc := range cases {
-		if tc.UserPrompt != "" || tc.SuccessCriteria != "" {
+		if tc.Prompt != "" || tc.Criteria != "" {
 			prompted = append(prompted, tc)
 		}
 	}
@@ -377,9 +383,9 @@ func details(b *strings.Builder, r Result, budget int) {
 	for i, tc := range cases {
 		var mock []string
 		for _, m := range tc.MockData {
-			mock = append(mock, m.VariableName+"="+m.Value)
+			mock = append(mock, m.Name+"="+m.Value)
 		}
-		row := fmt.Sprintf("| %s | %s | %s | %s |\n", cell(label(tc), labelLimit), cell(tc.LLMModel, 40), num(tc.Attempt), cell(strings.Join(mock, ", "), 200))
+		row := fmt.Sprintf("| %s | %s | %s | %s |\n", cell(label(tc), labelLimit), cell(tc.Model, 40), num(tc.Attempts), cell(strings.Join(mock, ", "), 200))
 		if b.Len()+len(row)+reserve > budget {
 			b.WriteString(leftOut(len(cases)-i, "test case"))
 			break
@@ -391,7 +397,7 @@ func details(b *strings.Builder, r Result, budget int) {
 		// The label goes on one line: a line break in it would end the HTML
 		// block, and what follows would be read as markdown.
 		block := fmt.Sprintf("<details><summary>%s: prompt and success criteria</summary>\n\n<pre>\nUser prompt:\n%s\n\nSuccess criteria:\n%s\n</pre>\n\n</details>\n\n",
-			html(untrusted.Cut(untrusted.OneLine(label(tc)), labelLimit)), html(wrap(untrusted.Cut(tc.UserPrompt, promptLimit), preWidth)), html(wrap(untrusted.Cut(tc.SuccessCriteria, promptLimit), preWidth)))
+			html(untrusted.Cut(untrusted.OneLine(label(tc)), labelLimit)), html(wrap(untrusted.Cut(tc.Prompt, promptLimit), preWidth)), html(wrap(untrusted.Cut(tc.Criteria, promptLimit), preWidth)))
 		if b.Len()+len(block)+promptsReserve > budget {
 			b.WriteString(leftOut(len(prompted)-i, "prompt"))
 			break
@@ -400,12 +406,12 @@ func details(b *strings.Builder, r Result, budget int) {
 	}
 }
 
-func label(tc sigmamind.TestCase) string {
+func label(tc TestCase) string {
 	if strings.TrimSpace(tc.Label) != "" {
 		return tc.Label
 	}
-	if tc.TestCaseID != "" {
-		return tc.TestCaseID
+	if tc.ID != "" {
+		return tc.ID
 	}
 	return "(unnamed test case)"
 }

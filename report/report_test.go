@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/sigmagate/sigmagate/gate"
-	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -22,39 +22,6 @@ import (
 //
 //	go test ./report -update
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-
-func rate(s string) *gate.Rate { r := gate.MustRate(s); return &r }
-
-func count(n int64) *int64 { return &n }
-
-// inputs are the step's inputs as run.go records them: every input but the
-// key, defaults applied, then the given ones.
-func inputs(agentID string, set ...string) map[string]string {
-	m := map[string]string{
-		"agent-id": agentID, "api-url": "https://api.sigmamind.ai", "batch-id": "", "batches": "1",
-		"max-failure-rate": "0", "min-success-rate": "", "max-failed-attempts": "", "min-attempts": "1",
-		"confidence": "", "on-inconclusive": "fail", "wait": "0", "max-age": "", "baseline-batches": "0",
-		"max-regression": "5%", "warn-only": "false", "on-error": "fail", "summary": "true", "timeout": "2m", "retries": "3",
-	}
-	for i := 0; i+1 < len(set); i += 2 {
-		m[set[i]] = set[i+1]
-	}
-	return m
-}
-
-// judged gates the batch runs as run.go does and returns the report's
-// result.
-func judged(agentID string, gated, baseline []sigmamind.BatchRun, requested int, rules gate.Rules, in map[string]string) Result {
-	r := Result{AgentID: agentID, Inputs: in, Gated: gated, Baseline: baseline}
-	if len(gated) > 0 && gated[0].Agent != nil {
-		r.AgentName = gated[0].Agent.Name
-	}
-	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: batches.ForGate(gated), Baseline: batches.ForGate(baseline),
-		Requested: requested, Rules: rules, Now: now})
-	return r
-}
 
 // hostile are texts that try to break out of where the report puts them:
 // table cells, code spans, HTML blocks, the runner's command parser,
@@ -143,12 +110,6 @@ func goldenCases() []goldenCase {
 	few[0].TestCases = few[0].TestCases[:1]
 	few[0].SuccessfulAttempts, few[0].FailedAttempts, few[0].TotalAttempts = 5, 0, 5
 
-	apiErr := &sigmamind.APIError{Method: "GET", Path: "/v1/agents/agent_demo_pass/batch-runs", StatusCode: 401,
-		Body: sigmamind.ErrorBody{Status: 401, Error: "Unauthorized", Message: "Invalid API key"}}
-
-	hostileErr := &sigmamind.APIError{Method: "GET", Path: "/v1/agents/agent_hostile/batch-runs", StatusCode: 404,
-		Body: sigmamind.ErrorBody{Message: "no agent `x` | <script>alert(1)</script>\n::error::pwned ##[set-output name=result]pass"}}
-
 	return []goldenCase{
 		{"passing", withEarlier(judged("agent_demo_pass", pass[:3], nil, 3,
 			gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 30, MaxAge: 24 * time.Hour},
@@ -187,8 +148,8 @@ func goldenCases() []goldenCase {
 			return r
 		}()},
 		{"error", Result{AgentID: "agent_demo_pass", Inputs: inputs("agent_demo_pass"),
-			Err:     fmt.Errorf("could not list the batch runs of agent %s: %w", "agent_demo_pass", apiErr),
-			ErrHint: "SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys)"}},
+			Err:  "could not list the batch runs of agent agent_demo_pass: GET /v1/agents/agent_demo_pass/batch-runs: 401 Unauthorized: Invalid API key",
+			Hint: "SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys)"}},
 		{"no-batches", judged("agent_demo_empty", nil, nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 			inputs("agent_demo_empty", "max-failure-rate", "10%"))},
 		{"hostile", func() Result {
@@ -218,9 +179,10 @@ func goldenCases() []goldenCase {
 				inputs("agent_demo_pass", "batches", "2", "max-failure-rate", "5%"))
 		}()},
 		{"hostile-error", Result{AgentID: "agent_hostile", AgentName: "::error::pwned", Inputs: inputs("agent_hostile"),
-			Err: fmt.Errorf("could not list the batch runs of agent %s: %w", "agent_hostile", hostileErr),
+			Err: "could not list the batch runs of agent agent_hostile: GET /v1/agents/agent_hostile/batch-runs: 404 Not Found: " +
+				"no agent `x` | <script>alert(1)</script>\n::error::pwned ##[set-output name=result]pass",
 			// The hint names the agent id, which is the user's own input.
-			ErrHint: "::error::pwned ##[set-output name=result]pass\n| x |"}},
+			Hint: "::error::pwned ##[set-output name=result]pass\n| x |"}},
 	}
 }
 
@@ -291,10 +253,4 @@ func TestGoldenContent(t *testing.T) {
 			}
 		}
 	}
-}
-
-// withEarlier adds the batch runs listed for the trend only.
-func withEarlier(r Result, earlier []sigmamind.BatchRun) Result {
-	r.Earlier = earlier
-	return r
 }

@@ -13,13 +13,16 @@ import (
 // outputs are the step outputs, all single lines, every one set on every
 // run. passed is the policy's.
 func outputs(r report.Result, d policy.Decision) []ghio.Output {
-	ids := make([]string, 0, len(r.Gated))
-	for _, b := range r.Gated {
-		ids = append(ids, b.BatchID)
+	ids := []string{}
+	for _, row := range r.Rows {
+		if row.Role == report.Gated {
+			ids = append(ids, row.Batch.ID)
+		}
 	}
+	failed := r.Err != ""
 	c := r.Gate.Counts
 	count := func(n int64) string {
-		if r.Err != nil {
+		if failed {
 			return ""
 		}
 		return strconv.FormatInt(n, 10)
@@ -27,8 +30,8 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 	return []ghio.Output{
 		{Name: "result", Value: r.Outcome()},
 		{Name: "passed", Value: strconv.FormatBool(d.Passed)},
-		{Name: "failure-rate", Value: fraction(c.FailureRate(), r.Err)},
-		{Name: "success-rate", Value: fraction(c.SuccessRate(), r.Err)},
+		{Name: "failure-rate", Value: fraction(c.FailureRate(), failed)},
+		{Name: "success-rate", Value: fraction(c.SuccessRate(), failed)},
 		{Name: "failed-attempts", Value: count(c.Failed)},
 		{Name: "successful-attempts", Value: count(c.Successful)},
 		{Name: "undecided-attempts", Value: count(c.Undecided)},
@@ -40,9 +43,10 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 
 // fraction writes a rate with at most 4 decimals: "0.2", "0.0333". A rate
 // that is not 0 never reads 0, nor one below 1 as 1: a script comparing the
-// output with 0 must not see a failing run as clean.
-func fraction(f float64, err error) string {
-	if err != nil || math.IsNaN(f) {
+// output with 0 must not see a failing run as clean. It is empty when the
+// result is an error, and when nothing was executed.
+func fraction(f float64, failed bool) string {
+	if failed || math.IsNaN(f) {
 		return ""
 	}
 	r := math.Round(f*1e4) / 1e4

@@ -2,13 +2,13 @@ package action
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
 	"github.com/sigmagate/sigmagate/internal/policy"
@@ -50,30 +50,34 @@ func TestKeyEchoedWhileWaiting(t *testing.T) {
 // TestRedactedBeforeEveryFormatter: whatever text of a result holds the
 // key, as it is or encoded, no formatter writes it in any form once the
 // result is redacted (not the summary, the JSON report, the outputs or the
-// annotations), and the error still says what it is.
+// annotations), and the error still says what it is and what to do.
 func TestRedactedBeforeEveryFormatter(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{markdownKey, punctKey} {
 		all := strings.Join(steptest.Encodings(key), " ")
+		run := steptest.Run5("batch_"+all, steptest.Now, 4, 1)
+		run.Agent.Name = all
+		run.TestCases[0].TestCaseID, run.TestCases[0].Label, run.TestCases[0].LLMModel = all, all, all
+		run.TestCases[0].UserPrompt, run.TestCases[0].SuccessCriteria = all, all
+		run.TestCases[0].MockData = []sigmamind.MockData{{VariableName: all, Value: all}}
 		checks := []gate.Check{{Rule: "max-failure-rate", Verdict: gate.Fail, Reason: "reason " + all, LimitText: all, ActualText: all}}
-		results := map[string]report.Result{
-			"a verdict": {AgentID: key, AgentName: all, Inputs: map[string]string{"agent-id": all},
-				Gate: gate.Result{Verdict: gate.Fail, Checks: checks, Notes: []string{all}}},
-			"an error": {AgentID: key, AgentName: all, Inputs: map[string]string{"agent-id": all}, ErrHint: "check " + all,
-				Err: fmt.Errorf("could not list: %w", &sigmamind.APIError{Method: "GET", Path: "/v1/batch-runs", StatusCode: 401,
-					Body: sigmamind.ErrorBody{Message: all}})},
+		apiErr := fmt.Errorf("listing: %w", &sigmamind.APIError{Method: "GET", Path: "/v1/batch-runs", StatusCode: 401, Body: sigmamind.ErrorBody{Message: all}})
+		cases := map[string]judged{
+			"a verdict": {sel: batches.Selection{Gated: []sigmamind.BatchRun{run}, Notes: []string{all}},
+				gate: gate.Result{Verdict: gate.Fail, Checks: checks, Notes: []string{all}}, outcome: policy.Outcome{Verdict: gate.Fail}},
+			"an error": {err: apiErr, outcome: policy.Outcome{Err: true, Outage: outage(apiErr)}},
 		}
-		for name, r := range results {
+		for name, j := range cases {
 			t.Run(name+"/"+key, func(t *testing.T) {
 				t.Parallel()
-				rr := redacted(r, untrusted.NewSecrets(key))
+				l := loaded{cfg: config.Config{AgentID: key, OnError: "warn", OnInconclusive: "fail", WarnOnly: true}, inputs: map[string]string{"agent-id": all}}
+				d := policy.Decide(j.outcome, policy.Policy{WarnOnly: l.cfg.WarnOnly, OnInconclusive: l.cfg.OnInconclusive, OnError: l.cfg.OnError})
+				r := redacted(result(l, j, d), untrusted.NewSecrets(key))
 				var log bytes.Buffer
 				s := &step{log: ghio.Log{W: &log}, ann: &ghio.Annotator{Log: ghio.Log{W: &log}}}
-				cfg := config.Config{AgentID: "agent_x", OnError: "fail", OnInconclusive: "fail"}
-				d := policy.Decide(policy.Outcome{Verdict: rr.Gate.Verdict, Err: rr.Err != nil}, policy.Policy{OnError: cfg.OnError, OnInconclusive: cfg.OnInconclusive})
-				s.announce(rr, d)
-				written := map[string]string{"summary": report.Markdown([]report.Result{rr}), "report": report.JSON(rr), "log": log.String()}
-				for _, o := range outputs(rr, d) {
+				s.announce(r, d)
+				written := map[string]string{"summary": report.Markdown([]report.Result{r}), "report": report.JSON(r), "log": log.String()}
+				for _, o := range outputs(r, d) {
 					written["output "+o.Name] = o.Value
 				}
 				for what, text := range written {
@@ -81,12 +85,9 @@ func TestRedactedBeforeEveryFormatter(t *testing.T) {
 						t.Errorf("%s holds the key as %s:\n%s", what, strings.Join(found, ", "), text)
 					}
 				}
-				if r.Err == nil {
-					return
-				}
-				var api *sigmamind.APIError
-				if !errors.As(rr.Err, &api) || api.StatusCode != 401 || outage(rr.Err) || hint(rr.Err, cfg) != hint(r.Err, cfg) {
-					t.Errorf("the redacted error %v no longer says what it is", rr.Err)
+				if j.err != nil && (!strings.Contains(log.String(), "401 Unauthorized") || !strings.Contains(log.String(), "check the api-key secret") ||
+					!strings.Contains(log.String(), "on-error: warn lets only outages pass")) {
+					t.Errorf("the error no longer says what it is and what to do:\n%s", log.String())
 				}
 			})
 		}

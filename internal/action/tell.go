@@ -36,19 +36,20 @@ func (s *step) tell(l loaded, j judged) int {
 	return d.Code
 }
 
-// result is what the report shows of the run.
+// result is what the report shows of the run. What the error is, and
+// what to do about it, are read from the error itself, before redacted
+// turns everything into text without the key.
 func result(l loaded, j judged, d policy.Decision) report.Result {
 	cfg := l.cfg
-	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note}
+	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note, TrendRows: trendRows}
 	var nf *batches.NotFoundError
 	switch {
 	case errors.As(j.err, &nf):
-		r.Err = j.err // it says what it is; the listing itself worked
+		r.Err = j.err.Error() // it says what it is; the listing itself worked
 	case j.err != nil:
-		r.Err, r.ErrHint = fmt.Errorf("could not list the batch runs of agent %s: %w", cfg.AgentID, j.err), hint(j.err, cfg)
+		r.Err, r.Hint = fmt.Sprintf("could not list the batch runs of agent %s: %v", cfg.AgentID, j.err), hint(j.err, cfg)
 	default:
-		r.Gate = j.gate
-		r.Gated, r.Baseline, r.Earlier, r.Notes = j.sel.Gated, j.sel.Baseline, j.sel.Earlier, j.sel.Notes
+		r.Gate, r.Rows, r.TestCases, r.Notes = j.gate, rows(j.sel), testCases(j.sel.Gated), j.sel.Notes
 		if len(j.sel.Gated) > 0 && j.sel.Gated[0].Agent != nil {
 			r.AgentName = j.sel.Gated[0].Agent.Name
 		}
@@ -56,47 +57,58 @@ func result(l loaded, j judged, d policy.Decision) report.Result {
 	return r
 }
 
-// redacted returns r with the key removed from its texts before any
-// formatter escapes them: the report's markdown escaping turns "sk_live"
-// into "sk\_live", which reads as the key and which no search for the key
-// finds. The client redacts what the API sends where it enters; this covers
+// redacted returns r with the key removed from every text, before any
+// formatter escapes it: the report's markdown escaping turns "sk_live" into
+// "sk\_live", which reads as the key and which no search for the key finds.
+// The client redacts what the API sends where it enters; this covers
 // whatever else reaches a result (an error from elsewhere, an input). The
 // step's outputs and summary are redacted again once written.
 func redacted(r report.Result, found *untrusted.Secrets) report.Result {
-	r.AgentID, r.AgentName, r.ErrHint = found.Redact(r.AgentID), found.Redact(r.AgentName), found.Redact(r.ErrHint)
-	if r.Err != nil {
-		if text := found.Redact(r.Err.Error()); text != r.Err.Error() {
-			r.Err = &redactedError{text: text, err: r.Err}
-		}
-	}
+	red := found.Redact
+	r.AgentID, r.AgentName, r.Err, r.Hint, r.Note = red(r.AgentID), red(r.AgentName), red(r.Err), red(r.Hint), red(r.Note)
 	inputs := make(map[string]string, len(r.Inputs))
 	for k, v := range r.Inputs {
-		inputs[k] = found.Redact(v)
+		inputs[k] = red(v)
 	}
 	r.Inputs = inputs
+	r.Notes = redactAll(found, r.Notes)
+	r.Gate.Notes = redactAll(found, r.Gate.Notes)
 	checks := make([]gate.Check, len(r.Gate.Checks))
 	for i, c := range r.Gate.Checks {
-		c.Reason, c.LimitText, c.ActualText = found.Redact(c.Reason), found.Redact(c.LimitText), found.Redact(c.ActualText)
+		c.Reason, c.LimitText, c.ActualText = red(c.Reason), red(c.LimitText), red(c.ActualText)
 		checks[i] = c
 	}
 	r.Gate.Checks = checks
-	notes := make([]string, len(r.Gate.Notes))
-	for i, n := range r.Gate.Notes {
-		notes[i] = found.Redact(n)
+	rows := make([]report.Row, len(r.Rows))
+	for i, row := range r.Rows {
+		row.Batch.ID = red(row.Batch.ID)
+		rows[i] = row
 	}
-	r.Gate.Notes = notes
+	r.Rows = rows
+	cases := make([]report.TestCase, len(r.TestCases))
+	for i, tc := range r.TestCases {
+		tc.ID, tc.Label, tc.Model, tc.Prompt, tc.Criteria = red(tc.ID), red(tc.Label), red(tc.Model), red(tc.Prompt), red(tc.Criteria)
+		mock := make([]report.MockData, len(tc.MockData))
+		for j, m := range tc.MockData {
+			mock[j] = report.MockData{Name: red(m.Name), Value: red(m.Value)}
+		}
+		tc.MockData = mock
+		cases[i] = tc
+	}
+	r.TestCases = cases
 	return r
 }
 
-// redactedError is an error whose text lost the key; errors.Is and
-// errors.As still see what it wraps.
-type redactedError struct {
-	text string
-	err  error
+func redactAll(found *untrusted.Secrets, texts []string) []string {
+	if texts == nil {
+		return nil
+	}
+	out := make([]string, len(texts))
+	for i, s := range texts {
+		out[i] = found.Redact(s)
+	}
+	return out
 }
-
-func (e *redactedError) Error() string { return e.text }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // announce logs the verdict and the policy's note, and annotates why the
 // gate did not pass, as the policy's severity says.
@@ -105,10 +117,10 @@ func (s *step) announce(r report.Result, d policy.Decision) {
 	if d.Note != "" {
 		why = " (" + d.Note + ")"
 	}
-	if r.Err != nil {
-		msg := r.Err.Error()
-		if r.ErrHint != "" {
-			msg += "; " + r.ErrHint
+	if r.Err != "" {
+		msg := r.Err
+		if r.Hint != "" {
+			msg += "; " + r.Hint
 		}
 		s.annotate(d.Severity, msg+why)
 		if d.Note != "" {
