@@ -45,6 +45,7 @@ func readmeTable(t *testing.T, header string) [][2]string {
 // TestInputsAgree holds action.yml, the code and the README to one list of
 // inputs with the same defaults.
 func TestInputsAgree(t *testing.T) {
+	t.Parallel()
 	type input struct{ Name, Default string }
 	var fromAction, fromCode, fromReadme []input
 	inputs, _ := steptest.ReadAction(t)
@@ -72,9 +73,32 @@ func TestInputsAgree(t *testing.T) {
 	}
 }
 
+// TestHelpIsTheDescription holds each input to one text: the flag's help
+// (config.Raw's help tag), which --help shows, is action.yml's description,
+// which the Marketplace and editors show, word for word.
+func TestHelpIsTheDescription(t *testing.T) {
+	t.Parallel()
+	fromAction := map[string]string{}
+	inputs, _ := steptest.ReadAction(t)
+	for _, in := range inputs {
+		fromAction[in.Name] = in.Description
+	}
+	fromCode := map[string]string{}
+	for _, in := range config.Inputs() {
+		fromCode[in.Name] = in.Help
+		if in.Help == "" {
+			t.Errorf("input %s has no help", in.Name)
+		}
+	}
+	if diff := cmp.Diff(fromAction, fromCode); diff != "" {
+		t.Errorf("action.yml's descriptions and config.Raw's help disagree (-action.yml +code):\n%s", diff)
+	}
+}
+
 // TestOutputsAgree holds action.yml, the outputs the code sets and the
 // README to one list.
 func TestOutputsAgree(t *testing.T) {
+	t.Parallel()
 	_, fromAction := steptest.ReadAction(t)
 	var fromCode, fromReadme []string
 	for _, o := range outputs(report.Result{}, policy.Decision{}) {

@@ -36,8 +36,8 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 	flags := flag.NewFlagSet("sigmagate", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	config.Flags(flags, &raw)
-	demo := flags.Bool("demo", false, "run the gate against a built-in fake SigmaMind API with sample agents")
-	showVersion := flags.Bool("version", false, "print the version and exit")
+	demo := flags.Bool("demo", false, "Run the gate against a built-in fake SigmaMind API with sample agents.")
+	showVersion := flags.Bool("version", false, "Print the version and exit.")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			config.Usage(s.stdout, flags)

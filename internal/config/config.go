@@ -27,28 +27,29 @@ import (
 // Raw holds every input as the text the user gave, defaults applied. Its
 // tags are the one list of inputs: the environment keys, the flags, their
 // defaults and help all come from here, and a test holds action.yml and the
-// README to it.
+// README to it. Each help text is action.yml's description of the input,
+// word for word.
 type Raw struct {
-	APIKey            string `env:"API_KEY" help:"SigmaMind API key, sent as X-API-Key (on the command line, prefer the SIGMAMIND_API_KEY environment variable)"`
-	AgentID           string `env:"AGENT_ID" help:"the agent whose batch runs are gated"`
-	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host"`
-	BatchID           string `env:"BATCH_ID" help:"gate this batch run (and the older ones that batches adds) instead of the newest"`
-	Batches           string `env:"BATCHES, default=1" help:"how many of the newest batch runs to gate together, their counts pooled (1 to 100)"`
-	MaxFailureRate    string `env:"MAX_FAILURE_RATE, default=0" help:"highest allowed failure rate, (failed + undecided) / total attempts: 0.1 or 10%"`
-	MinSuccessRate    string `env:"MIN_SUCCESS_RATE" help:"lowest allowed success rate, successful / total attempts (empty: off)"`
-	MaxFailedAttempts string `env:"MAX_FAILED_ATTEMPTS" help:"highest allowed number of failed and undecided attempts (empty: off)"`
-	MinAttempts       string `env:"MIN_ATTEMPTS, default=1" help:"fewest executed attempts that count as evidence; fewer fails the gate"`
-	Confidence        string `env:"CONFIDENCE" help:"judge rate rules on exact confidence bounds at this level, e.g. 0.95 (empty: off, judge observed rates)"`
-	OnInconclusive    string `env:"ON_INCONCLUSIVE, default=fail" help:"what an inconclusive verdict does: fail (exit 1), warn (exit 0 with a warning) or pass"`
-	Wait              string `env:"WAIT, default=0" help:"wait up to this long for gated batch runs that are still running, e.g. 10m"`
-	MaxAge            string `env:"MAX_AGE" help:"fail when the newest gated batch run is older than this, e.g. 24h or 7d (empty: off)"`
-	BaselineBatches   string `env:"BASELINE_BATCHES, default=0" help:"compare with this many older batch runs; 0 turns regression checks off"`
-	MaxRegression     string `env:"MAX_REGRESSION, default=5%" help:"highest allowed rise of the failure rate over the baseline, in points: 0.05 or 5%"`
-	WarnOnly          string `env:"WARN_ONLY, default=false" help:"judge and report, but annotate a failure as a warning and exit 0"`
-	OnError           string `env:"ON_ERROR, default=fail" help:"what an API failure does: fail (exit 3), or warn: an outage (network failure, timeout, 429 or 5xx after retries) exits 0 with a warning, anything else (a refused key, say) still exits 3"`
-	Summary           string `env:"SUMMARY, default=true" help:"write the job summary (or, outside GitHub Actions, the report to standard output)"`
-	Timeout           string `env:"TIMEOUT, default=2m" help:"limit for all talk with the API, retries included"`
-	Retries           string `env:"RETRIES, default=3" help:"how often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried"`
+	APIKey            string `env:"API_KEY" help:"SigmaMind API key, sent as X-API-Key, at least 8 characters. Pass it from a repository secret; on the command line, prefer the SIGMAMIND_API_KEY environment variable."`
+	AgentID           string `env:"AGENT_ID" help:"The agent whose batch runs are gated, e.g. agent_D5D0p7TUs66TTAEAx."`
+	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host (127.0.0.0/8, ::1, localhost)."`
+	BatchID           string `env:"BATCH_ID" help:"Gate this batch run (and the older ones that batches adds) instead of the newest."`
+	Batches           string `env:"BATCHES, default=1" help:"How many of the newest batch runs to gate together; their counts are pooled (1 to 100)."`
+	MaxFailureRate    string `env:"MAX_FAILURE_RATE, default=0" help:"Highest allowed failure rate, (failed + undecided) / total attempts: 0.1 or 10%."`
+	MinSuccessRate    string `env:"MIN_SUCCESS_RATE" help:"Lowest allowed success rate, successful / total attempts (empty: off)."`
+	MaxFailedAttempts string `env:"MAX_FAILED_ATTEMPTS" help:"Highest allowed number of failed and undecided attempts (empty: off)."`
+	MinAttempts       string `env:"MIN_ATTEMPTS, default=1" help:"Fewest executed attempts that count as evidence; fewer fails the gate."`
+	Confidence        string `env:"CONFIDENCE" help:"Judge rate rules on exact Clopper-Pearson bounds at this level, e.g. 0.95 (empty: off, judge the observed rates)."`
+	OnInconclusive    string `env:"ON_INCONCLUSIVE, default=fail" help:"What an inconclusive verdict does: fail (exit 1), warn (exit 0 with a warning) or pass."`
+	Wait              string `env:"WAIT, default=0" help:"Wait up to this long for gated batch runs that are still running, e.g. 10m (0: do not wait)."`
+	MaxAge            string `env:"MAX_AGE" help:"Fail when the newest gated batch run is older than this, e.g. 90m, 24h or 7d (empty: off)."`
+	BaselineBatches   string `env:"BASELINE_BATCHES, default=0" help:"Compare with this many older batch runs to catch regressions; 0 turns regression checks off."`
+	MaxRegression     string `env:"MAX_REGRESSION, default=5%" help:"Highest allowed rise of the failure rate over the baseline, in points: 0.05 or 5%."`
+	WarnOnly          string `env:"WARN_ONLY, default=false" help:"Judge and report, but annotate a failure as a warning and exit 0."`
+	OnError           string `env:"ON_ERROR, default=fail" help:"What an API failure does: fail (exit 3), or warn: an outage (network failure, timeout, 429 or 5xx after retries) exits 0 with a warning, and anything re-running will not cure (a refused key, an unknown agent or batch, a redirect, an answer that is not the API's, impossible data, an untrusted certificate) still exits 3."`
+	Summary           string `env:"SUMMARY, default=true" help:"Write the job summary (outside GitHub Actions: the report, to standard output)."`
+	Timeout           string `env:"TIMEOUT, default=2m" help:"Limit for all talk with the API, retries included (wait adds to it)."`
+	Retries           string `env:"RETRIES, default=3" help:"How often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried."`
 }
 
 // Input describes one field of Raw.
