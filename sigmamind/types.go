@@ -50,17 +50,22 @@ type BatchRun struct {
 }
 
 // ExpectedAttempts is the number of attempts the batch was configured to run:
-// the sum of its test cases' attempt counts. Zero means unknown.
+// the sum of the attempt counts of its test cases. Zero means unknown: no
+// test case is listed, or one of them has a missing, null or non-positive
+// attempt count. One test case of unknown size makes the whole unknown, so
+// that a batch is never called finished while it may still have attempts to
+// run.
 func (b *BatchRun) ExpectedAttempts() int64 {
 	var n int64
 	for _, tc := range b.TestCases {
 		if tc.Attempt <= 0 {
-			continue
+			return 0
 		}
 		if tc.Attempt > math.MaxInt64-n {
-			return math.MaxInt64 // saturate: hostile data must not wrap around
+			n = math.MaxInt64 // saturate: hostile data must not wrap around
+		} else {
+			n += tc.Attempt
 		}
-		n += tc.Attempt
 	}
 	return n
 }
