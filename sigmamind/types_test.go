@@ -27,8 +27,13 @@ func TestExpectedAttempts(t *testing.T) {
 		// batch seen at 3 of 3 known attempts may have more to run.
 		{name: "one without attempts", b: sigmamind.BatchRun{TestCases: cases(5, 0, 3)}, want: 0},
 		{name: "one negative", b: sigmamind.BatchRun{TestCases: cases(5, -1)}, want: 0},
+		{name: "left out", b: sigmamind.BatchRun{TestCases: cases(5), LeftOutTestCases: 2, LeftOutAttempts: 7}, want: 12},
+		{name: "left out only", b: sigmamind.BatchRun{LeftOutTestCases: 2, LeftOutAttempts: 7}, want: 7},
+		{name: "left out of unknown size", b: sigmamind.BatchRun{TestCases: cases(5), LeftOutTestCases: 2}, want: 0},
+		{name: "left out attempts without test cases are ignored", b: sigmamind.BatchRun{TestCases: cases(5), LeftOutAttempts: 7}, want: 5},
 		{name: "saturates", b: sigmamind.BatchRun{TestCases: cases(math.MaxInt64, 1)}, want: math.MaxInt64},
 		{name: "saturated, then unknown", b: sigmamind.BatchRun{TestCases: cases(math.MaxInt64, 1, 0)}, want: 0},
+		{name: "saturates with those left out", b: sigmamind.BatchRun{TestCases: cases(2), LeftOutTestCases: 1, LeftOutAttempts: math.MaxInt64}, want: math.MaxInt64},
 	}
 	for _, tt := range tests {
 		if got := tt.b.ExpectedAttempts(); got != tt.want {
