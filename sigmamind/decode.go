@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -720,9 +721,14 @@ func (s *schema) lookup(key []byte, whole bool) (exact, variant int) {
 			return i, -1
 		}
 	}
-	folded := jsonFold(key)
+	// On ASCII, encoding/json's folding is bytes.EqualFold's.
+	ascii := !slices.ContainsFunc(key, func(c byte) bool { return c >= utf8.RuneSelf })
+	folded := ""
+	if !ascii {
+		folded = jsonFold(key)
+	}
 	for i, name := range s.names {
-		if bytes.EqualFold(key, []byte(name)) || folded == s.folded[i] {
+		if bytes.EqualFold(key, []byte(name)) || !ascii && folded == s.folded[i] {
 			return -1, i
 		}
 	}
