@@ -311,7 +311,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 func (g *gatekeeper) write(r report.Result) error {
 	key := g.cfg.APIKey
 	if g.cfg.Summary {
-		md := ghio.Redact(report.Markdown([]report.Result{r}), key)
+		md := ghio.Redact(report.Markdown([]report.Result{r})+footer(), key)
 		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
 				g.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
