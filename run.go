@@ -135,15 +135,20 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		raw.APIKey = strings.TrimSpace(e.getenv("SIGMAMIND_API_KEY"))
 		secret(raw.APIKey)
 	}
+	stopFake, err := startTestFake(&e, ann.Warning)
+	if err != nil {
+		ann.Error(err.Error())
+		return &exitErr{exitUsage, err}
+	}
+	defer stopFake()
 	if *demo {
-		fake := sigmamindtest.NewServer()
+		fake := startDemo(&e)
 		defer fake.Close()
-		fake.SeedSamples(e.now())
-		raw.APIURL, raw.APIKey = fake.URL, sigmamindtest.DefaultAPIKey
+		raw.APIURL, raw.APIKey = demoURL, sigmamindtest.DefaultAPIKey
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
 		}
-		log.Printf("demo: a fake SigmaMind API at %s serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", fake.URL, sigmamindtest.SampleAgentID)
+		log.Printf("demo: a fake SigmaMind API inside sigmagate serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", sigmamindtest.SampleAgentID)
 	}
 
 	cfg, err := config.Parse(raw)
