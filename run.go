@@ -143,15 +143,20 @@ func run(ctx context.Context, args []string, e env) (err error) {
 		keyFromEnv = raw.APIKey != ""
 		secret(raw.APIKey)
 	}
+	stopFake, err := startTestFake(&e, ann.Warning)
+	if err != nil {
+		ann.Error(err.Error())
+		return &exitErr{exitUsage, err}
+	}
+	defer stopFake()
 	if *demo {
-		fake := sigmamindtest.NewServer()
+		fake := startDemo(&e)
 		defer fake.Close()
-		fake.SeedSamples(e.now())
-		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
+		raw.APIURL, raw.APIKey, keyFromEnv = demoURL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
 		}
-		log.Printf("demo: a fake SigmaMind API at %s serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", fake.URL, sigmamindtest.SampleAgentID)
+		log.Printf("demo: a fake SigmaMind API inside sigmagate serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", sigmamindtest.SampleAgentID)
 	}
 
 	cfg, err := config.Parse(raw)
@@ -371,7 +376,7 @@ func (g *gatekeeper) announce(r report.Result) int {
 func (g *gatekeeper) write(r report.Result) error {
 	key := g.cfg.APIKey
 	if g.cfg.Summary {
-		md := ghio.Redact(report.Markdown([]report.Result{r}), key)
+		md := ghio.Redact(report.Markdown([]report.Result{r})+footer(), key)
 		if path := g.env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
 				g.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
