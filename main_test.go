@@ -39,8 +39,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runStep runs the compiled binary as the runner runs the action.
+// runStep runs the binary built by TestMain as the runner runs the action.
+// env adds to or overrides the runner's variables; "<unset>" removes one.
 func runStep(t *testing.T, with map[string]string, env map[string]string) steptest.Step {
+	t.Helper()
+	return runBinaryStep(t, binary, with, env)
+}
+
+// runBinaryStep runs bin as the runner runs the action.
+func runBinaryStep(t *testing.T, bin string, with, env map[string]string) steptest.Step {
 	t.Helper()
 	vars, outPath, sumPath := steptest.Env(t, with)
 	for k, v := range env {
@@ -50,7 +57,7 @@ func runStep(t *testing.T, with map[string]string, env map[string]string) stepte
 			vars[k] = v
 		}
 	}
-	cmd := exec.Command(binary)
+	cmd := exec.Command(bin)
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

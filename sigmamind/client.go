@@ -150,15 +150,15 @@ func (c *Client) ListBatchRuns(ctx context.Context, agentID string, opts ListOpt
 	q.Set("page", strconv.Itoa(opts.Page))
 	q.Set("size", strconv.Itoa(opts.Size))
 	var page Page[BatchRun]
-	body, err := c.get(ctx, batchRunsPath, q, &page)
+	// A server may send fewer batch runs than asked for, never many more:
+	// the bound keeps a page's memory bounded too.
+	maxRuns := max(opts.Size, MaxPageSize)
+	err := c.get(ctx, batchRunsPath, q, func(d *decoder) error {
+		page = Page[BatchRun]{} // a retry starts afresh
+		return readBatchRunPage(d, &page, maxRuns)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if page.Data == nil {
-		// Some other JSON object, such as a gateway's {"message": ...} sent
-		// with 200: reading it as "no batch runs" would misreport the agent.
-		return nil, &ResponseError{Method: http.MethodGet, Path: c.shown(batchRunsPath),
-			Problem: "the response has no data list: it is not a batch run page", Excerpt: excerpt(body, c.apiKey)}
 	}
 	var bad RowErrors
 	for i := range page.Data {
@@ -353,6 +353,14 @@ func validate(b *BatchRun) *DataError {
 		return &DataError{BatchID: b.BatchID, Created: b.CreatedDate, Problem: fmt.Sprintf(format, args...)}
 	}
 	switch {
+	case b.Invalid != "":
+		// The decoder refused part of its JSON: what was read of it cannot
+		// be trusted.
+		d := bad("%s", b.Invalid)
+		if len(d.BatchID) > MaxIDLength {
+			d.BatchID = d.BatchID[:32] + "…"
+		}
+		return d
 	case b.BatchID == "":
 		return bad("batchId is empty")
 	case strings.ContainsFunc(b.BatchID, unicode.IsControl):
@@ -441,6 +449,7 @@ func scrub(b *BatchRun, key string) {
 		}
 	}
 	r(&b.BatchID)
+	r(&b.Invalid)
 	r(&b.WorkspaceID)
 	agent(b.Agent)
 	for i := range b.TestCases {
@@ -468,34 +477,36 @@ func (c *Client) shown(path string) string {
 	return "/" + strings.TrimLeft(c.baseURL.JoinPath(path).Path, "/")
 }
 
-// get sends a GET request, retrying what may pass later, and decodes a 2xx
-// JSON object into v, whose body it returns. It is the one place that turns
-// an answer into an error.
-func (c *Client) get(ctx context.Context, path string, q url.Values, v any) ([]byte, error) {
+// get sends a GET request, retrying what may pass later, and reads a 2xx
+// JSON answer with read as it arrives. It is the one place that turns an
+// answer into an error.
+func (c *Client) get(ctx context.Context, path string, q url.Values, read func(*decoder) error) error {
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = q.Encode()
 	for attempt := 1; ; attempt++ {
-		body, err := c.try(ctx, u, c.shown(path), attempt)
+		err := c.try(ctx, u, c.shown(path), attempt, read)
 		if err == nil {
-			return body, c.decode(c.shown(path), body, v)
+			return nil
 		}
 		wait, retry := c.retryAfter(err, attempt)
 		if !retry || ctx.Err() != nil {
-			return nil, err
+			return err
 		}
 		// The deadline is on the real clock; c.Now may be a test's or the
 		// caller's fake one, so it must not measure the time left.
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return nil, err // waiting would outlast the caller's time: say why now
+			return err // waiting would outlast the caller's time: say why now
 		}
 		if serr := c.Sleep(ctx, wait); serr != nil {
-			return nil, err
+			return err
 		}
 	}
 }
 
-// try sends one request and returns the body of a 2xx answer.
-func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) ([]byte, error) {
+// try sends one request and reads the body of a 2xx answer with read. The
+// body is decoded as it arrives rather than read whole first: memory
+// follows what read keeps, not what the server sends.
+func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int, read func(*decoder) error) error {
 	parent := ctx
 	if c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
@@ -512,7 +523,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("X-API-Key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
@@ -536,35 +547,48 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int) 
 	if err != nil {
 		te := transportErr(err)
 		te.Answered = answered.Load()
-		return nil, te
+		return te
 	}
 	defer resp.Body.Close()
-	limit := int64(MaxBodyBytes)
-	if resp.StatusCode/100 != 2 {
-		limit = errorBodyBytes
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if resp.StatusCode/100 != 2 {
 		// The status is the answer: a 401 whose body broke off is still a
 		// refused key, not a network failure. The body only adds detail.
-		return nil, c.apiError(resp, path, body, attempt)
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes+1))
+		return c.apiError(resp, path, body, attempt)
 	}
-	if err != nil {
+	src := newSource(resp.Body, MaxBodyBytes)
+	ct := resp.Header.Get("Content-Type")
+	var rerr error
+	if ct == "" || isJSON(ct) {
+		d := newDecoder(src, c.apiKey)
+		rerr = read(d)
+		if d.readErr != nil && src.err == nil {
+			src.err = d.readErr
+		}
+	}
+	// What is left is read too, so that a broken connection, then the size,
+	// then the type come first, as when the body was read whole.
+	src.drain()
+	if src.err != nil {
 		// The server answered, then the body broke off; a whole answer may
 		// come next time.
-		te := transportErr(err)
+		te := transportErr(src.err)
 		te.Answered, te.Status = true, resp.StatusCode
-		return nil, te
+		return te
 	}
-	if int64(len(body)) > limit {
-		return nil, &ResponseError{Method: req.Method, Path: path,
+	if src.n > MaxBodyBytes {
+		return &ResponseError{Method: req.Method, Path: path,
 			Problem: fmt.Sprintf("the response is larger than %d MiB; the gate does not read it", MaxBodyBytes>>20)}
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		return nil, &ResponseError{Method: req.Method, Path: path,
-			Problem: fmt.Sprintf("the response is %s, not JSON", excerpt([]byte(ct), c.apiKey)), Excerpt: excerpt(body, c.apiKey)}
+	if ct != "" && !isJSON(ct) {
+		return &ResponseError{Method: req.Method, Path: path,
+			Problem: fmt.Sprintf("the response is %s, not JSON", excerpt([]byte(ct), c.apiKey)), Excerpt: src.excerpt(c.apiKey)}
 	}
-	return body, nil
+	var re *readError
+	if errors.As(rerr, &re) {
+		return &ResponseError{Method: req.Method, Path: path, Problem: untrusted.Redact(re.problem, c.apiKey), Excerpt: src.excerpt(c.apiKey)}
+	}
+	return rerr
 }
 
 func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt int) *APIError {
@@ -599,18 +623,6 @@ func (c *Client) apiError(resp *http.Response, path string, body []byte, attempt
 		}
 	}
 	return e
-}
-
-func (c *Client) decode(path string, body []byte, v any) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return &ResponseError{Method: http.MethodGet, Path: path, Problem: "the response is not a JSON object", Excerpt: excerpt(body, c.apiKey)}
-	}
-	if err := json.Unmarshal(trimmed, v); err != nil {
-		return &ResponseError{Method: http.MethodGet, Path: path,
-			Problem: "the response is not valid JSON for a batch run page: " + excerpt([]byte(err.Error()), c.apiKey), Excerpt: excerpt(body, c.apiKey)}
-	}
-	return nil
 }
 
 // retryAfter says whether err is worth another try and how long to wait.

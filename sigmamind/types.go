@@ -47,20 +47,45 @@ type BatchRun struct {
 	SuccessfulAttempts int64      `json:"successfulAttempts"`
 	FailedAttempts     int64      `json:"failedAttempts"`
 	TotalAttempts      int64      `json:"totalAttempts"`
+
+	// LeftOutTestCases counts the test cases the API listed beyond those
+	// kept in TestCases (see MaxTestCases), and LeftOutAttempts sums their
+	// configured attempts; it is 0 when any of them has none. They are not
+	// part of the API's JSON.
+	LeftOutTestCases int64 `json:"-"`
+	LeftOutAttempts  int64 `json:"-"`
+	// Invalid is why the batch run's JSON is not as documented (a key in
+	// another case, a key given twice, a required field missing or null, a
+	// value of the wrong type); empty when it is. Validate turns it into a
+	// *DataError. Only this package sets it; it is exported because go-cmp
+	// refuses to compare unexported fields, and tests everywhere compare
+	// BatchRun values.
+	Invalid string `json:"-"`
 }
 
 // ExpectedAttempts is the number of attempts the batch was configured to run:
-// the sum of its test cases' attempt counts. Zero means unknown.
+// the sum of the attempt counts of all its test cases, those left out of
+// TestCases included. Zero means unknown: no test case is listed, or one of
+// them has a missing, null or non-positive attempt count. One test case of
+// unknown size makes the whole unknown, so that a batch is never called
+// finished while it may still have attempts to run.
 func (b *BatchRun) ExpectedAttempts() int64 {
 	var n int64
+	if b.LeftOutTestCases > 0 {
+		if b.LeftOutAttempts <= 0 {
+			return 0
+		}
+		n = b.LeftOutAttempts
+	}
 	for _, tc := range b.TestCases {
 		if tc.Attempt <= 0 {
-			continue
+			return 0
 		}
 		if tc.Attempt > math.MaxInt64-n {
-			return math.MaxInt64 // saturate: hostile data must not wrap around
+			n = math.MaxInt64 // saturate: hostile data must not wrap around
+		} else {
+			n += tc.Attempt
 		}
-		n += tc.Attempt
 	}
 	return n
 }

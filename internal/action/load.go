@@ -18,7 +18,7 @@ import (
 type loaded struct {
 	cfg    config.Config
 	inputs map[string]string // every input but the key
-	stop   func()            // stops the demo's fake API; never nil
+	stop   func()            // stops the built-in fake API; never nil
 }
 
 // load reads the configuration: the step's inputs, then the flags, then
@@ -65,15 +65,20 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		keyFromEnv = raw.APIKey != ""
 		s.secret(raw.APIKey)
 	}
+	stopTestFake, err := startTestFake(&s.env, s.ann.Warning)
+	if err != nil {
+		s.ann.Error(err.Error())
+		return l, policy.ExitUsage, true
+	}
+	l.stop = stopTestFake
 	if *demo {
-		fake := sigmamindtest.NewServer()
-		l.stop = fake.Close
-		fake.SeedSamples(s.env.Now())
-		raw.APIURL, raw.APIKey, keyFromEnv = fake.URL, sigmamindtest.DefaultAPIKey, false
+		fake := startDemo(&s.env)
+		l.stop = func() { fake.Close(); stopTestFake() }
+		raw.APIURL, raw.APIKey, keyFromEnv = demoURL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {
 			raw.AgentID = sigmamindtest.SampleAgentID
 		}
-		s.log.Printf("demo: a fake SigmaMind API at %s serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", fake.URL, sigmamindtest.SampleAgentID)
+		s.log.Printf("demo: a fake SigmaMind API inside sigmagate serves sample agents %s (failing), agent_demo_pass, agent_demo_fail, agent_demo_running and agent_demo_empty; choose one with --agent-id.\n", sigmamindtest.SampleAgentID)
 	}
 
 	l.cfg, err = config.Parse(raw)

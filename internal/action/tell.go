@@ -160,12 +160,18 @@ func (s *step) annotate(sev policy.Severity, msg string) {
 	}
 }
 
+// footer closes the job summary with the version that wrote it, so that a
+// reader of an old run can tell which release judged it.
+func footer(version string) string {
+	return "\n<sub>sigmagate " + version + "</sub>\n"
+}
+
 // write leaves the job summary and the step outputs. A summary that cannot
 // be written is only a warning, as it is to the runner: the outputs and the
 // verdict still count. Outputs that cannot be written are an error.
 func (s *step) write(cfg config.Config, r report.Result, d policy.Decision) error {
 	if cfg.Summary {
-		md := untrusted.Redact(report.Markdown([]report.Result{r}), cfg.APIKey)
+		md := untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), cfg.APIKey)
 		if path := s.env.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghio.WriteSummary(path, md); err != nil {
 				s.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
