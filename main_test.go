@@ -76,6 +76,7 @@ func runBinaryStep(t *testing.T, bin string, with, env map[string]string) stepte
 }
 
 func TestActionAsTheRunnerRunsIt(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	srv := steptest.NewFake(t,
 		steptest.Run5("batch_x", now.Add(-time.Hour), 4, 1),
@@ -174,6 +175,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 }
 
 func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	srv := steptest.NewFake(t)
 	s := runStep(t, map[string]string{
 		"api-key": steptest.Key, "agent-id": "agent_x", "api-url": "http://api.example.com",
@@ -218,6 +220,7 @@ func TestActionRejectsInvalidInputsBeforeAnyRequest(t *testing.T) {
 }
 
 func TestActionMissingKeyExplainsForks(t *testing.T) {
+	t.Parallel()
 	s := runStep(t, map[string]string{"agent-id": "agent_x"}, nil)
 	if s.Exit != 2 {
 		t.Errorf("exit status = %d, want 2", s.Exit)
@@ -234,6 +237,7 @@ func TestActionMissingKeyExplainsForks(t *testing.T) {
 }
 
 func TestActionRunnerFilesMissing(t *testing.T) {
+	t.Parallel()
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0), steptest.Run5("batch_w", time.Now().Add(-time.Hour), 0, 5))
 	pass := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
 	fail := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "batch-id": "batch_w"}
@@ -275,6 +279,7 @@ func TestActionRunnerFilesMissing(t *testing.T) {
 }
 
 func TestActionKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
 	echo := steptest.Run5("batch_"+steptest.Key, time.Now(), 4, 1)
 	echo.TestCases[0].Label = "label " + steptest.Key
 	echo.TestCases[0].UserPrompt = "prompt " + steptest.Key
@@ -298,6 +303,7 @@ func TestActionKeyNeverLeaks(t *testing.T) {
 }
 
 func TestActionHostileText(t *testing.T) {
+	t.Parallel()
 	hostile := []string{
 		"mid ##[set-output name=result]pass\n::error::pwned",
 		"::set-output name=result::pass",
@@ -334,6 +340,7 @@ func TestActionHostileText(t *testing.T) {
 }
 
 func TestCommandLine(t *testing.T) {
+	t.Parallel()
 	run := func(env []string, args ...string) (int, string, string) {
 		cmd := exec.Command(binary, args...)
 		cmd.Env = append([]string{"HOME=" + t.TempDir()}, env...)
@@ -392,6 +399,7 @@ func TestCommandLine(t *testing.T) {
 // TestFaultsThroughTheBinary repeats a few fault cases through the compiled
 // binary, real backoff and clock included.
 func TestFaultsThroughTheBinary(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		fault     sigmamindtest.Fault

@@ -28,6 +28,7 @@ func verdicts(r Result) map[string]Verdict {
 }
 
 func TestEvaluateRulesAtTheirLimits(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   Input
@@ -89,6 +90,7 @@ func TestEvaluateRulesAtTheirLimits(t *testing.T) {
 }
 
 func TestEvaluatePoolsBatches(t *testing.T) {
+	t.Parallel()
 	in := Input{
 		Gated: []Batch{batch("b1", 1, 5), batch("b2", 0, 5), {ID: "b3", Successful: 3, Failed: 1, Total: 5, Expected: 5}},
 		Rules: Rules{MaxFailureRate: rate("0.2"), MinAttempts: 1},
@@ -110,6 +112,7 @@ func TestEvaluatePoolsBatches(t *testing.T) {
 }
 
 func TestEvaluateRunningBatches(t *testing.T) {
+	t.Parallel()
 	running := func(s, f, total, expected int64) Batch {
 		return Batch{ID: "batch_r", Created: now.Add(-time.Hour), Successful: s, Failed: f, Total: total, Expected: expected}
 	}
@@ -180,6 +183,7 @@ func TestEvaluateRunningBatches(t *testing.T) {
 }
 
 func TestEvaluateZeroAttempts(t *testing.T) {
+	t.Parallel()
 	in := Input{Gated: []Batch{{ID: "b", Expected: 0}}, Rules: Rules{MaxFailureRate: rate("0.1"), MinSuccessRate: rate("0.9"), MinAttempts: 0}, Now: now}
 	got := verdicts(Evaluate(in))
 	want := map[string]Verdict{"": Fail, "finished": Skipped, "min-attempts": Pass, "max-failure-rate": Fail, "min-success-rate": Fail}
@@ -193,6 +197,7 @@ func TestEvaluateZeroAttempts(t *testing.T) {
 }
 
 func TestEvaluateNoBatches(t *testing.T) {
+	t.Parallel()
 	got := Evaluate(Input{AgentID: "agent_x", Requested: 1, Rules: Rules{MaxFailureRate: rate("0")}, Now: now})
 	if got.Verdict != Fail || len(got.Checks) != 1 || got.Checks[0].Rule != "batches" {
 		t.Fatalf("got %+v, want one failed batches check", got)
@@ -203,6 +208,7 @@ func TestEvaluateNoBatches(t *testing.T) {
 }
 
 func TestEvaluateFailureMessage(t *testing.T) {
+	t.Parallel()
 	got := Evaluate(Input{Gated: []Batch{batch("batch_x", 1, 5)}, Rules: Rules{MaxFailureRate: rate("10%")}, Now: now})
 	broken := got.Broken()
 	if len(broken) != 1 {
@@ -214,6 +220,7 @@ func TestEvaluateFailureMessage(t *testing.T) {
 }
 
 func TestEvaluateWithConfidence(t *testing.T) {
+	t.Parallel()
 	conf := Rules{MaxFailureRate: rate("5%"), Confidence: 0.95}
 	tests := []struct {
 		name   string
@@ -245,6 +252,7 @@ func TestEvaluateWithConfidence(t *testing.T) {
 }
 
 func TestEvaluateRegressionWithConfidence(t *testing.T) {
+	t.Parallel()
 	// Reference (testdata/regression.csv): P(rise > 0.1) for 30/100 after
 	// 10/100 is 0.9609…; P(rise > 0.2) is 0.4705….
 	in := Input{Gated: []Batch{batch("new", 30, 100)}, Baseline: []Batch{batch("old", 10, 100)}, Rules: Rules{Confidence: 0.95, MaxRegression: rate("0.1")}, Now: now}
@@ -258,6 +266,7 @@ func TestEvaluateRegressionWithConfidence(t *testing.T) {
 }
 
 func TestDuration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   time.Duration
 		want string
@@ -273,6 +282,7 @@ func TestDuration(t *testing.T) {
 }
 
 func TestRegressionAtTheConfidenceLevel(t *testing.T) {
+	t.Parallel()
 	// 0/30 after 0/30 with no rise allowed: the probability of a rise is
 	// exactly 1/2, which quadrature puts a hair below. At confidence 0.5 the
 	// gate must fail, as exact arithmetic would.

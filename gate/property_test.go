@@ -76,6 +76,7 @@ func checkProperties(t *testing.T, s, f, u, bf, bt int64, maxFail, minSucc, maxR
 }
 
 func TestVerdictProperties(t *testing.T) {
+	t.Parallel()
 	limits := []string{"0", "0.05", "0.1", "0.2", "0.5", "1"}
 	for _, conf := range []float64{0, 0.8, 0.95} {
 		for s := int64(0); s <= 12; s += 3 {

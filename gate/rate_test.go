@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseRate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    float64
@@ -62,6 +63,7 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestPercent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   float64
 		want string

@@ -38,6 +38,7 @@ func readCSV(t *testing.T, name string) [][]float64 {
 }
 
 func TestClopperPearsonMatchesReference(t *testing.T) {
+	t.Parallel()
 	for _, row := range readCSV(t, "clopper_pearson.csv") {
 		x, n, conf, wantLo, wantHi := int64(row[0]), int64(row[1]), row[2], row[3], row[4]
 		if got := LowerBound(x, n, conf); math.Abs(got-wantLo) > 1e-9 {
@@ -50,6 +51,7 @@ func TestClopperPearsonMatchesReference(t *testing.T) {
 }
 
 func TestRiseProbabilityMatchesReference(t *testing.T) {
+	t.Parallel()
 	for _, row := range readCSV(t, "regression.csv") {
 		x1, n1, x0, n0, delta, want := int64(row[0]), int64(row[1]), int64(row[2]), int64(row[3]), row[4], row[5]
 		if got := RiseProbability(x1, n1, x0, n0, delta); math.Abs(got-want) > 1e-6 {
@@ -59,6 +61,7 @@ func TestRiseProbabilityMatchesReference(t *testing.T) {
 }
 
 func TestAttemptsNeeded(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		got, want int64

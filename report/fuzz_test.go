@@ -234,6 +234,7 @@ func FuzzMarkdown(f *testing.F) {
 // TestHostileProperties runs the fuzz properties over every pairing of the
 // hostile texts, so that plain go test covers them all.
 func TestHostileProperties(t *testing.T) {
+	t.Parallel()
 	for i, h := range hostile {
 		for j, g := range hostile {
 			results := fuzzResults(h, g, hostile[(i+j)%len(hostile)], g, h)
@@ -251,6 +252,7 @@ func TestHostileProperties(t *testing.T) {
 // TestMarkdownSize: thousands of test cases with long prompts are cut to
 // fit the job summary, and the summary says so.
 func TestMarkdownSize(t *testing.T) {
+	t.Parallel()
 	prompt := strings.Repeat("Please cancel my subscription, and refund the last charge. ", 70)[:4000]
 	var gated []sigmamind.BatchRun
 	base := sigmamindtest.SampleRuns(now, "agent_big", sigmamindtest.ScenarioFailing)
@@ -295,6 +297,7 @@ func TestMarkdownSize(t *testing.T) {
 // TestJSONSize: batch details go before the JSON report would outgrow a
 // step output.
 func TestJSONSize(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("<batch_&_\"id\">", 100)
 	var gated, baseline []sigmamind.BatchRun
 	base := sigmamindtest.SampleRuns(now, "agent_big", sigmamindtest.ScenarioPassing)
@@ -341,6 +344,7 @@ func TestJSONSize(t *testing.T) {
 // TestMarkdownBudget cuts the summary at every budget and checks that it
 // stays within it, stays well formed, and says what it left out.
 func TestMarkdownBudget(t *testing.T) {
+	t.Parallel()
 	var results []Result
 	for _, tc := range goldenCases() {
 		results = append(results, tc.r)
@@ -378,6 +382,7 @@ func TestMarkdownBudget(t *testing.T) {
 }
 
 func TestBar(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		f    float64
 		want string
@@ -406,6 +411,7 @@ func TestBar(t *testing.T) {
 }
 
 func TestWrap(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("word ", 30) // 150 runes
 	for _, tc := range []struct {
 		in    string

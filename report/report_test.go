@@ -187,6 +187,7 @@ func goldenCases() []goldenCase {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			md := Markdown([]Result{tc.r})
@@ -226,6 +227,7 @@ func golden(t *testing.T, name, got string) {
 // that an -update cannot silently lose it. A leading "!" means "must not
 // hold".
 func TestGoldenContent(t *testing.T) {
+	t.Parallel()
 	want := map[string][]string{
 		"passing":          {"## ✅ Passed: SigmaMind simulations of Acme Support (voice) (agent\\_demo\\_pass)", "| `max-failure-rate` | ≤ 5.0% |", "✅ pass", "<details><summary>6 test cases", "| earlier |"},
 		"failing":          {"## ❌ Failed:", "- **max-failure-rate:** failure rate 16.7% is above the limit 10.0% (4 failed and 1 undecided of 30 attempts", "❌ fail"},

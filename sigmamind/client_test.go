@@ -135,6 +135,7 @@ func queries(srv *sigmamindtest.Server, name string) []string {
 }
 
 func TestListBatchRunsRequestShape(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		agentID   string
@@ -202,6 +203,7 @@ func TestListBatchRunsRequestShape(t *testing.T) {
 }
 
 func TestListBatchRunsPage(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddBatchRuns(agent, runs(0, 5)...)
 	c, _ := newClient(t, srv.URL, sigmamindtest.DefaultAPIKey)
@@ -218,6 +220,7 @@ func TestListBatchRunsPage(t *testing.T) {
 }
 
 func TestBatchRunsPagination(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		batches     int
@@ -263,6 +266,7 @@ func TestBatchRunsPagination(t *testing.T) {
 }
 
 func TestBatchRunsStopEarly(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		take         int
 		wantRequests int
@@ -300,6 +304,7 @@ func TestBatchRunsStopEarly(t *testing.T) {
 // TestBatchRunsPageDrift adds newer batch runs after the first page was
 // served, so that the next page starts with runs already seen.
 func TestBatchRunsPageDrift(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		added        int // newer runs added after page 0
@@ -366,6 +371,7 @@ func listed(seq iter.Seq2[*sigmamind.BatchRun, error]) ([]string, error) {
 }
 
 func TestBatchRunsDuplicateIDs(t *testing.T) {
+	t.Parallel()
 	// batch_001 is listed again after batch_002, as when a newer batch run
 	// shifts the pages while they are read: counted once, whatever the
 	// page size.
@@ -384,6 +390,7 @@ func TestBatchRunsDuplicateIDs(t *testing.T) {
 }
 
 func TestBatchRunsCopies(t *testing.T) {
+	t.Parallel()
 	mod := func(b sigmamind.BatchRun, f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
 		b.TestCases = slices.Clone(b.TestCases)
 		f(&b)
@@ -468,6 +475,7 @@ func TestBatchRunsCopies(t *testing.T) {
 }
 
 func TestBatchRunsAgent(t *testing.T) {
+	t.Parallel()
 	with := func(f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
 		b := run(1)
 		b.Agent = &sigmamind.Agent{Name: "Support", AgentID: agent}
@@ -541,6 +549,7 @@ func rawPage(t *testing.T, rows ...sigmamind.BatchRun) string {
 }
 
 func TestBatchRunsOrder(t *testing.T) {
+	t.Parallel()
 	at := func(i int, created time.Time) sigmamind.BatchRun {
 		b := run(i)
 		b.CreatedDate = created
@@ -592,6 +601,7 @@ func TestBatchRunsOrder(t *testing.T) {
 }
 
 func TestBatchRunsBrokenPagination(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		mode         sigmamindtest.PaginationMode
@@ -644,6 +654,7 @@ func TestBatchRunsBrokenPagination(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
+	t.Parallel()
 	springBody := func(status int, msg string) sigmamind.ErrorBody {
 		return sigmamind.ErrorBody{Error: http.StatusText(status), Message: msg, Path: listPath}
 	}
@@ -764,6 +775,7 @@ func TestAPIErrors(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		maxRetries   int
@@ -831,6 +843,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		status     int
@@ -867,6 +880,7 @@ func TestRetryAfter(t *testing.T) {
 // fake (see fixedNow): the remaining time must come from the real clock the
 // context's deadline is on.
 func TestRetryAfterBeyondDeadline(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		retryAfter   string
@@ -920,6 +934,7 @@ func TestRetryAfterBeyondDeadline(t *testing.T) {
 }
 
 func TestTransportFailures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		faults         []sigmamindtest.Fault
@@ -1007,6 +1022,7 @@ func TestTransportFailures(t *testing.T) {
 }
 
 func TestCanceledContextIsNotRetried(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddBatchRuns(agent, runs(0, 1)...)
 	srv.Fail(sigmamindtest.Fault{Hang: true, Times: 10})
@@ -1023,6 +1039,7 @@ func TestCanceledContextIsNotRetried(t *testing.T) {
 }
 
 func TestUnusableBodies(t *testing.T) {
+	t.Parallel()
 	longHTML := "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n" +
 		strings.Repeat("<p>The upstream server is temporarily unavailable.</p>\n", 20) + "</body>\n</html>\n"
 	page := `{"data":[{"batchId":"batch_1","agent":{"agentId":"agent_T"},"createdDate":"2026-05-05T10:00:00Z","successfulAttempts":1,"failedAttempts":0,"totalAttempts":1}],"page":0,"size":10,"totalCount":1,"totalPages":1,"hasNext":false}`
@@ -1126,6 +1143,7 @@ func checkExcerpt(t *testing.T, s string) {
 }
 
 func TestLongHTMLExcerpt(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	html := "<html>\n<body>\n" + strings.Repeat("<p>Bad gateway</p>\n", 50) + "</body>\n</html>"
 	srv.Fail(sigmamindtest.Fault{Status: 200, Body: html, ContentType: "text/html"})
@@ -1146,6 +1164,7 @@ func TestLongHTMLExcerpt(t *testing.T) {
 }
 
 func TestBodyLargerThanMaxBodyBytes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("sends 32 MiB")
 	}
@@ -1191,6 +1210,7 @@ func TestBodyLargerThanMaxBodyBytes(t *testing.T) {
 }
 
 func TestImpossibleData(t *testing.T) {
+	t.Parallel()
 	mod := func(f func(*sigmamind.BatchRun)) sigmamind.BatchRun {
 		b := run(1)
 		f(&b)
@@ -1264,6 +1284,7 @@ func TestImpossibleData(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	ok := func(f func(*sigmamind.BatchRun)) *sigmamind.BatchRun {
 		b := run(0)
 		if f != nil {
@@ -1326,6 +1347,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestNewClient(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		baseURL string
 		wantErr bool
@@ -1375,6 +1397,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // TestSecrets has a server echo the API key everywhere it can; the key must
 // reach neither an error nor a returned batch run.
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	echo := func(s string) string { return strings.ReplaceAll(s, "KEY", secret) }
 	leaky := run(0)
 	leaky.BatchID = echo("batch_KEY")
@@ -1537,6 +1560,7 @@ func noSecret(t *testing.T, what, s string) {
 // TestRedirectKeepsKey: a redirect to another host must not carry the
 // X-API-Key there. net/http only strips Authorization and cookies.
 func TestRedirectKeepsKey(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var leaked []string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -1601,6 +1625,7 @@ func TestRedirectKeepsKey(t *testing.T) {
 }
 
 func TestErrorsNameThePathAsRequested(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddBatchRuns(agent, runs(0, 1)...)
 	// A base URL that already ends in /v1: the 404 must show the doubled
@@ -1614,6 +1639,7 @@ func TestErrorsNameThePathAsRequested(t *testing.T) {
 }
 
 func TestBatchRunsAgentIDIsCut(t *testing.T) {
+	t.Parallel()
 	b := run(0)
 	b.Agent.AgentID = strings.Repeat("é", 100) + "\n::error::x"
 	srv := newServer(t)

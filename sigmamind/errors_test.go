@@ -20,6 +20,7 @@ import (
 const testSecret = "sk-SECRET-123"
 
 func TestExcerpt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
@@ -60,6 +61,7 @@ func TestExcerpt(t *testing.T) {
 }
 
 func TestAPIErrorString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  APIError
@@ -100,6 +102,7 @@ func TestAPIErrorString(t *testing.T) {
 }
 
 func TestAPIErrorRetryable(t *testing.T) {
+	t.Parallel()
 	retryable := map[int]bool{429: true, 500: true, 502: true, 503: true, 504: true}
 	for _, status := range []int{400, 401, 403, 404, 405, 408, 409, 422, 429, 500, 501, 502, 503, 504, 505} {
 		e := &APIError{StatusCode: status}
@@ -110,6 +113,7 @@ func TestAPIErrorRetryable(t *testing.T) {
 }
 
 func TestTransportError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		err           *TransportError
@@ -147,6 +151,7 @@ func TestTransportError(t *testing.T) {
 }
 
 func TestOtherErrorStrings(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want string
@@ -168,6 +173,7 @@ func TestOtherErrorStrings(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	c := &Client{MaxRetries: 1000, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
 	apiErr := func(status int, ra time.Duration) error { return &APIError{StatusCode: status, RetryAfter: ra} }
 	tests := []struct {
@@ -213,6 +219,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestIsJSON(t *testing.T) {
+	t.Parallel()
 	tests := map[string]bool{
 		"application/json":                true,
 		"application/json; charset=utf-8": true,
@@ -234,6 +241,7 @@ func TestIsJSON(t *testing.T) {
 }
 
 func TestRedirectPolicy(t *testing.T) {
+	t.Parallel()
 	base, _ := url.Parse("http://api.example.com:8080/base")
 	httpsBase, _ := url.Parse("https://api.example.com")
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		timeout time.Duration
 		retries int

@@ -38,6 +38,7 @@ func runInProcess(t *testing.T, with map[string]string) (steptest.Step, []time.D
 }
 
 func TestFaultsNeverPass(t *testing.T) {
+	t.Parallel()
 	good := steptest.Run5("batch_x", steptest.Now.Add(-time.Hour), 5, 0)
 	tests := []struct {
 		name       string
@@ -69,6 +70,7 @@ func TestFaultsNeverPass(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			runs := tt.runs
 			if runs == nil {
 				runs = []sigmamind.BatchRun{good}

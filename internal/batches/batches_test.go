@@ -78,6 +78,7 @@ func names(from, to int) []string {
 }
 
 func TestSelect(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		batches      int
@@ -180,6 +181,7 @@ func TestSelect(t *testing.T) {
 }
 
 func TestSelectCopiesRuns(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddBatchRuns(agent, finishedRuns(3)...)
 	sel, err := batches.Select(t.Context(), newClient(t, srv), batches.Request{AgentID: agent, Count: 2, Baseline: 1})
@@ -193,6 +195,7 @@ func TestSelectCopiesRuns(t *testing.T) {
 }
 
 func TestSelectErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fault sigmamindtest.Fault
@@ -234,6 +237,7 @@ func TestSelectErrors(t *testing.T) {
 }
 
 func TestNotFoundError(t *testing.T) {
+	t.Parallel()
 	err := &batches.NotFoundError{AgentID: agent, BatchID: "batch_x", Scanned: 30}
 	want := "batch run batch_x was not found among the 30 batch runs of agent agent_T: check batch-id, and that it belongs to agent-id"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
@@ -242,6 +246,7 @@ func TestNotFoundError(t *testing.T) {
 }
 
 func TestRunning(t *testing.T) {
+	t.Parallel()
 	withTotal := func(total int64) sigmamind.BatchRun {
 		b := finished(0)
 		b.TotalAttempts, b.SuccessfulAttempts, b.FailedAttempts = total, 0, 0
@@ -313,6 +318,7 @@ func seconds(ss ...int) []time.Duration {
 }
 
 func TestWait(t *testing.T) {
+	t.Parallel()
 	const newest = "batch_new"
 	stop := func(limit string) string {
 		return "stopped waiting after " + limit + " (input wait): batch runs are still running"
@@ -455,6 +461,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestWaitReturnsAtOnce(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddBatchRuns(agent, finishedRuns(3)...)
 	c := newClient(t, srv)
@@ -488,6 +495,7 @@ func TestWaitReturnsAtOnce(t *testing.T) {
 }
 
 func TestWaitErrors(t *testing.T) {
+	t.Parallel()
 	setup := func(t *testing.T) (*sigmamind.Client, batches.Request, batches.Selection) {
 		srv := newServer(t)
 		srv.AddBatchRuns(agent, running("batch_new", fixedNow, 3))

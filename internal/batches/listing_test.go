@@ -72,6 +72,7 @@ func createdAt(i int, t time.Time) sigmamind.BatchRun {
 const unreadable = "older batch runs for the trend could not be read: "
 
 func TestSelectTrendErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		rows        []sigmamind.BatchRun
@@ -185,6 +186,7 @@ func TestSelectTrendErrors(t *testing.T) {
 // that moved on between two pages: the later copy counts, in the first
 // copy's place.
 func TestSelectLaterCopy(t *testing.T) {
+	t.Parallel()
 	early := modified(finished(0), func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 2, 0, 2 })
 	later := modified(finished(0), func(b *sigmamind.BatchRun) { b.SuccessfulAttempts, b.FailedAttempts, b.TotalAttempts = 2, 3, 5 })
 	fake := sigmamindtest.NewHandler()
@@ -211,6 +213,7 @@ func runningAt(total int64, cases bool) sigmamind.BatchRun {
 }
 
 func TestWaitKeepsWhatItSaw(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		polls     []sigmamind.BatchRun // the batch after each pause; the last repeats
@@ -293,6 +296,7 @@ func TestWaitKeepsWhatItSaw(t *testing.T) {
 }
 
 func TestWaitProgressUnknown(t *testing.T) {
+	t.Parallel()
 	fake := sigmamindtest.NewHandler()
 	t.Cleanup(fake.Close)
 	unknown := modified(finished(1), func(b *sigmamind.BatchRun) { b.TestCases = nil })

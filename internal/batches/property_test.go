@@ -118,6 +118,7 @@ func corrupt(rng *rand.Rand, b sigmamind.BatchRun) sigmamind.BatchRun {
 // happens to the rows read only for the trend, and whether they are read at
 // all, the verdict stays what the judged rows make it.
 func TestVerdictIgnoresDisplayOnlyData(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 11))
 	for trial := range 300 {
 		w := randomWorld(rng)
@@ -189,6 +190,7 @@ func TestVerdictIgnoresDisplayOnlyData(t *testing.T) {
 // makes the gate's answer an error. Rows created at the same time are newest
 // first in either order: the shuffled listing is compared with itself sorted.
 func TestReorderingNeverPasses(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 17))
 	for trial := range 300 {
 		w := randomWorld(rng)

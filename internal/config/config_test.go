@@ -17,6 +17,7 @@ func getenv(m map[string]string) func(string) string {
 }
 
 func TestFromEnvReadsTheRunnersNames(t *testing.T) {
+	t.Parallel()
 	got, err := FromEnv(context.Background(), getenv(map[string]string{
 		"INPUT_API-KEY":          " key ",
 		"INPUT_AGENT-ID":         "agent_x",
@@ -39,6 +40,7 @@ func TestFromEnvReadsTheRunnersNames(t *testing.T) {
 }
 
 func TestFlagsOverrideAndMirrorInputs(t *testing.T) {
+	t.Parallel()
 	r, _ := FromEnv(context.Background(), getenv(map[string]string{"INPUT_BATCHES": "2"}))
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	Flags(fs, &r)
@@ -69,6 +71,7 @@ func valid() Raw {
 }
 
 func TestParseDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Parse(valid())
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +88,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		edit func(*Raw)
@@ -158,6 +162,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseReportsEveryProblemAndNeverTheKey(t *testing.T) {
+	t.Parallel()
 	r := valid()
 	r.APIKey = "sk-secret\x01"
 	r.Batches, r.Timeout, r.MaxFailureRate = "0", "soon", "2"
@@ -174,6 +179,7 @@ func TestParseReportsEveryProblemAndNeverTheKey(t *testing.T) {
 }
 
 func TestParseDuration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want time.Duration

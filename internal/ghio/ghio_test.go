@@ -19,6 +19,7 @@ import (
 )
 
 func TestNeutralize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -76,6 +77,7 @@ const hostile = "agent \"a\"\n" +
 	"last line without newline ::not-at-start::"
 
 func TestLogPrint(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -112,6 +114,7 @@ func TestLogPrint(t *testing.T) {
 }
 
 func TestLogPrintf(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	ghio.Log{W: &buf}.Printf("label %q: %s (%d%%)", "x\n::error::y", "\n::set-output name=a::b\r##[error]c", 5)
 	want := "label \"x\\n::error::y\": \n\\::set-output name=a::b\n##\\[error]c (5%)\n"
@@ -124,6 +127,7 @@ func TestLogPrintf(t *testing.T) {
 }
 
 func TestRedactor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		secrets []string
@@ -162,6 +166,7 @@ func TestRedactor(t *testing.T) {
 }
 
 func TestRedactorAddLater(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	r := &ghio.Redactor{W: &buf}
 	fmt.Fprint(r, "before: key\n")
@@ -177,6 +182,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRedactorWriteError(t *testing.T) {
+	t.Parallel()
 	r := &ghio.Redactor{W: failWriter{}}
 	r.Add("x")
 	n, err := r.Write([]byte("x y"))
@@ -192,6 +198,7 @@ func newAction(buf *bytes.Buffer) *githubactions.Action {
 }
 
 func TestAnnotatorLimits(t *testing.T) {
+	t.Parallel()
 	var buf, plain bytes.Buffer
 	a := &ghio.Annotator{Action: newAction(&buf), Log: ghio.Log{W: &plain}}
 	for i := range 15 {
@@ -226,6 +233,7 @@ func TestAnnotatorLimits(t *testing.T) {
 }
 
 func TestAnnotatorHostile(t *testing.T) {
+	t.Parallel()
 	msgs := []string{
 		"boom\n::set-output name=x::y",
 		"a\r::add-mask::b",
@@ -260,6 +268,7 @@ func TestAnnotatorHostile(t *testing.T) {
 }
 
 func TestAnnotatorLong(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, msg string
 		cut       bool
@@ -319,6 +328,7 @@ func utf16Units(s string) []struct{} {
 }
 
 func TestAnnotatorPlain(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	a := &ghio.Annotator{Log: ghio.Log{W: &buf}}
 	a.Error("boom\n::set-output name=x::y")
@@ -336,6 +346,7 @@ func TestAnnotatorPlain(t *testing.T) {
 }
 
 func TestAnnotatorPlainHasNoCap(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	a := &ghio.Annotator{Log: ghio.Log{W: &buf}}
 	for i := range 13 {
@@ -366,6 +377,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestWriteOutputsRoundTrip(t *testing.T) {
+	t.Parallel()
 	values := []string{
 		"plain",
 		"",
@@ -414,6 +426,7 @@ func TestWriteOutputsRoundTrip(t *testing.T) {
 }
 
 func TestWriteOutputsNone(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "output")
 	if err := ghio.WriteOutputs(path, nil); err != nil {
 		t.Fatal(err)
@@ -424,6 +437,7 @@ func TestWriteOutputsNone(t *testing.T) {
 }
 
 func TestWriteOutputsRejected(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		out     ghio.Output
@@ -463,6 +477,7 @@ func TestWriteOutputsRejected(t *testing.T) {
 }
 
 func TestWriteOutputsUnwritable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, path := range []string{"", dir, filepath.Join(dir, "missing", "output")} {
 		if err := ghio.WriteOutputs(path, []ghio.Output{{Name: "a", Value: "1"}}); err == nil {
@@ -475,6 +490,7 @@ func TestWriteOutputsUnwritable(t *testing.T) {
 }
 
 func TestWriteSummary(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "summary")
 	for _, md := range []string{"# Gate", "", "| a | b |"} {
 		if err := ghio.WriteSummary(path, md); err != nil {
@@ -487,6 +503,7 @@ func TestWriteSummary(t *testing.T) {
 }
 
 func TestWriteSummaryLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("one write over", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "summary")
 		if err := ghio.WriteSummary(path, strings.Repeat("x", untrusted.MaxSummaryBytes)); err == nil {

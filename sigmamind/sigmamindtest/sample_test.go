@@ -17,6 +17,7 @@ var (
 )
 
 func TestSampleRuns(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 26, 12, 0, 0, 0, time.UTC)
 	for _, sc := range []sigmamindtest.Scenario{sigmamindtest.ScenarioPassing, sigmamindtest.ScenarioFailing, sigmamindtest.ScenarioRunning} {
 		t.Run(sc.String(), func(t *testing.T) {
@@ -121,6 +122,7 @@ func checkInvariants(t *testing.T, now time.Time, rs []sigmamind.BatchRun) {
 }
 
 func TestSampleRunsDifferPerAgent(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	a := sigmamindtest.SampleRuns(now, "agent_a", sigmamindtest.ScenarioPassing)
 	b := sigmamindtest.SampleRuns(now, "agent_b", sigmamindtest.ScenarioPassing)

@@ -128,6 +128,7 @@ func listURL(s *sigmamindtest.Server, agentID, extra string) string {
 }
 
 func TestListPagination(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		total   int
@@ -169,6 +170,7 @@ func TestListPagination(t *testing.T) {
 }
 
 func TestListOrder(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	at := func(id string, h int) sigmamind.BatchRun {
 		return sigmamind.BatchRun{BatchID: id, CreatedDate: fixedNow.Add(time.Duration(h) * time.Hour)}
@@ -183,6 +185,7 @@ func TestListOrder(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		opts   []sigmamindtest.Option
@@ -226,6 +229,7 @@ func TestAuth(t *testing.T) {
 // Spring Security answers before routing, so an unknown path or agent
 // without a key is still 401.
 func TestAuthBeforeRouting(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, 0)
 	var got []int
@@ -242,6 +246,7 @@ func TestAuthBeforeRouting(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		path  string
@@ -287,6 +292,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestNotFoundAndMethods(t *testing.T) {
+	t.Parallel()
 	hostile := "agent_\"}\n<x>\\"
 	tests := []struct {
 		name    string
@@ -338,6 +344,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 }
 
 func TestGetBatch(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	all := sigmamindtest.SampleRuns(fixedNow, agent, sigmamindtest.ScenarioFailing)
 	s.AddBatchRuns(agent, all...)
@@ -352,6 +359,7 @@ func TestGetBatch(t *testing.T) {
 }
 
 func TestAddedRunsAreCopied(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	rs := sigmamindtest.SampleRuns(fixedNow, agent, sigmamindtest.ScenarioPassing)[:1]
 	s.AddBatchRuns(agent, rs...)
@@ -364,6 +372,7 @@ func TestAddedRunsAreCopied(t *testing.T) {
 }
 
 func TestFaultResponses(t *testing.T) {
+	t.Parallel()
 	httpDate := "Tue, 05 May 2026 10:07:00 GMT"
 	tests := []struct {
 		name       string
@@ -418,6 +427,7 @@ func TestFaultResponses(t *testing.T) {
 }
 
 func TestFaultTimesFIFO(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddAgent(agent)
 	s.Fail(
@@ -438,6 +448,7 @@ func TestFaultTimesFIFO(t *testing.T) {
 }
 
 func TestFaultReset(t *testing.T) {
+	t.Parallel()
 	for _, warm := range []bool{false, true} {
 		t.Run("warm="+strconv.FormatBool(warm), func(t *testing.T) {
 			s := newServer(t)
@@ -468,6 +479,7 @@ func TestFaultReset(t *testing.T) {
 }
 
 func TestFaultHang(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddAgent(agent)
 	s.Fail(sigmamindtest.Fault{Hang: true, Status: 200})
@@ -485,6 +497,7 @@ func TestFaultHang(t *testing.T) {
 }
 
 func TestFaultHangReleasedByClose(t *testing.T) {
+	t.Parallel()
 	s := sigmamindtest.NewServer()
 	s.AddAgent(agent)
 	s.Fail(sigmamindtest.Fault{Hang: true})
@@ -523,6 +536,7 @@ func waitRequests(t *testing.T, s *sigmamindtest.Server, n int) {
 }
 
 func TestFaultDelay(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddAgent(agent)
 	s.Fail(sigmamindtest.Fault{Delay: 20 * time.Millisecond})
@@ -545,6 +559,7 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultTruncate(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddBatchRuns(agent, sigmamindtest.SampleRuns(fixedNow, agent, sigmamindtest.ScenarioPassing)...)
 	full := mustGet(t, newClient(t, 0), listURL(s, agent, "")).body
@@ -564,6 +579,7 @@ func TestFaultTruncate(t *testing.T) {
 }
 
 func TestPaginationModes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		mode  sigmamindtest.PaginationMode
@@ -591,6 +607,7 @@ func TestPaginationModes(t *testing.T) {
 }
 
 func TestSetBatchRun(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	rs := runs(3)
 	rs[0].TotalAttempts = 12
@@ -625,6 +642,7 @@ func TestSetBatchRun(t *testing.T) {
 }
 
 func TestListAsGiven(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddBatchRuns(agent, runs(2)...)
 	rs := runs(4)
@@ -649,6 +667,7 @@ func TestListAsGiven(t *testing.T) {
 }
 
 func TestRequests(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.AddAgent(agent)
 	c := newClient(t, 0)
@@ -685,6 +704,7 @@ func TestRequests(t *testing.T) {
 }
 
 func TestNewHandler(t *testing.T) {
+	t.Parallel()
 	s := sigmamindtest.NewHandler()
 	if s.URL != "" {
 		t.Errorf("URL = %q, want empty", s.URL)
@@ -701,6 +721,7 @@ func TestNewHandler(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, sigmamindtest.WithMaxPageSize(3))
 	s.AddBatchRuns(agent, sigmamindtest.SampleRuns(fixedNow, agent, sigmamindtest.ScenarioRunning)...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

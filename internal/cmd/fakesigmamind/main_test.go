@@ -18,6 +18,7 @@ import (
 )
 
 func TestCheckLoopback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		addr string
 		ok   bool
@@ -100,6 +101,7 @@ func list(t *testing.T, base, agentID, key string) (int, sigmamind.Page[sigmamin
 }
 
 func TestServeSamples(t *testing.T) {
+	t.Parallel()
 	base, stop := start(t, "-addr", "127.0.0.1:0", "-key", "k", "-max-page-size", "5")
 	type got struct {
 		Status int
@@ -132,6 +134,7 @@ func TestServeSamples(t *testing.T) {
 }
 
 func TestServeDataFile(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	runs := sigmamindtest.SampleRuns(now, "agent_x", sigmamindtest.ScenarioRunning)[:2]
 	b, err := json.Marshal(map[string][]sigmamind.BatchRun{"agent_x": runs, "agent_none": {}})
@@ -158,6 +161,7 @@ func TestServeDataFile(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	if err := os.WriteFile(bad, []byte(`["not", "a", "map"]`), 0o600); err != nil {
 		t.Fatal(err)

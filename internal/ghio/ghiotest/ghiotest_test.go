@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseOutputPairs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		data    string
@@ -62,6 +63,7 @@ func TestParseOutputPairs(t *testing.T) {
 }
 
 func TestParseOutputs(t *testing.T) {
+	t.Parallel()
 	got, err := ParseOutputs("a=1\nb<<X\n2\nX\na=3\n")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +81,7 @@ func TestParseOutputs(t *testing.T) {
 }
 
 func TestDecodeUTF8(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"plain ✓ 😀", "plain ✓ 😀"},
@@ -103,6 +106,7 @@ func TestDecodeUTF8(t *testing.T) {
 }
 
 func TestCommandLines(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		log  string
@@ -143,6 +147,7 @@ func TestCommandLines(t *testing.T) {
 }
 
 func TestLines(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want []string
@@ -166,6 +171,7 @@ func TestLines(t *testing.T) {
 // Char.IsWhiteSpace is the categories Zs, Zl and Zp plus U+0009..U+000D and
 // U+0085.
 func TestIsDotNetSpace(t *testing.T) {
+	t.Parallel()
 	for r := rune(0); r <= unicode.MaxRune; r++ {
 		want := unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp) || '\t' <= r && r <= '\r' || r == 0x85
 		if got := isDotNetSpace(r); got != want {
@@ -175,6 +181,7 @@ func TestIsDotNetSpace(t *testing.T) {
 }
 
 func TestUnescapeData(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
 		{"a%0Ab%0Dc%25d", "a\nb\rc%d"},
