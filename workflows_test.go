@@ -134,11 +134,11 @@ func TestWorkflowPins(t *testing.T) {
 		if len(pins) == 0 {
 			t.Errorf("%s: no third-party action found: the check would pass vacuously", path)
 		}
-		for action, p := range pins {
-			if old, ok := all[action]; ok && old != p {
-				t.Errorf("%s pins %s at %s (%s), another workflow at %s (%s): keep one", path, action, p.Version, p.SHA, old.Version, old.SHA)
+		for uses, p := range pins {
+			if old, ok := all[uses]; ok && old != p {
+				t.Errorf("%s pins %s at %s (%s), another workflow at %s (%s): keep one", path, uses, p.Version, p.SHA, old.Version, old.SHA)
 			}
-			all[action] = p
+			all[uses] = p
 		}
 	}
 }

@@ -448,7 +448,7 @@ func FuzzWrap(f *testing.F) {
 			}
 		}
 		// Only breaks and the spaces they replace change.
-		squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+		squeeze := func(text string) string { return strings.Join(strings.Fields(text), "") }
 		if squeeze(got) != squeeze(s) {
 			t.Fatalf("wrap(%q, %d) = %q changed the text", s, width, got)
 		}

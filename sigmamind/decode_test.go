@@ -65,10 +65,10 @@ var levels = []struct {
 // middle, with the given text at each marker of the middle run (and of the
 // page).
 func page(middle func(string) string, at map[string]string) string {
-	row := func(id string, at map[string]string) string {
+	row := func(id string, texts map[string]string) string {
 		s := fmt.Sprintf(runTmpl, id)
 		for _, l := range levels[1:] {
-			s = strings.ReplaceAll(s, "«"+l.marker+"»", at[l.marker])
+			s = strings.ReplaceAll(s, "«"+l.marker+"»", texts[l.marker])
 		}
 		return s
 	}

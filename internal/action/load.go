@@ -38,7 +38,7 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 	config.Flags(flags, &raw)
 	demo := flags.Bool("demo", false, "Run the gate against a built-in fake SigmaMind API with sample agents.")
 	showVersion := flags.Bool("version", false, "Print the version and exit.")
-	if err := flags.Parse(args); err != nil {
+	if err = flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			config.Usage(s.stdout, flags)
 			return l, policy.ExitPass, true
@@ -47,11 +47,11 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		return l, policy.ExitUsage, true
 	}
 	if flags.NArg() > 0 {
-		err := fmt.Errorf("unexpected argument %q: every setting is a flag; see sigmagate --help", flags.Arg(0))
+		problem := fmt.Sprintf("unexpected argument %q: every setting is a flag; see sigmagate --help", flags.Arg(0))
 		if a := flags.Arg(0); a == "true" || a == "false" {
-			err = fmt.Errorf("unexpected argument %q: a true/false flag takes its value after =, as in --summary=false", a)
+			problem = fmt.Sprintf("unexpected argument %q: a true/false flag takes its value after =, as in --summary=false", a)
 		}
-		s.ann.Error(err.Error())
+		s.ann.Error(problem)
 		return l, policy.ExitUsage, true
 	}
 	if *showVersion {

@@ -102,8 +102,8 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 				break // the listing ends here
 			}
 			// Reading goes on: the rows after it still witness the order.
-			if err := sel.leaveOut(de, err); err != nil {
-				return Selection{}, err
+			if judgedErr := sel.leaveOut(de, err); judgedErr != nil {
+				return Selection{}, judgedErr
 			}
 		} else {
 			if !found {

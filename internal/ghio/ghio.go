@@ -255,9 +255,9 @@ func appendFile(path, text string, limit int64) error {
 		return err
 	}
 	if limit > 0 {
-		fi, err := f.Stat()
-		if err != nil {
-			return errors.Join(err, f.Close())
+		fi, serr := f.Stat()
+		if serr != nil {
+			return errors.Join(serr, f.Close())
 		}
 		if size := fi.Size(); size+int64(len(text)) > limit {
 			return errors.Join(fmt.Errorf("the job summary file already holds %d bytes; %d more would pass GitHub's limit of 1 MiB, over which the runner drops the whole summary", size, len(text)), f.Close())
