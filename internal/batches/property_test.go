@@ -13,7 +13,7 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
-// trendRows is the trend the gate reads, as report.TrendRows.
+// trendRows is the trend the gate reads, as internal/action asks for it.
 const trendRows = 10
 
 // world is an agent's listing, newest first and clean, with a request and
@@ -74,8 +74,8 @@ type serving struct {
 	endless bool
 }
 
-// verdict is the gate's outcome on the rows, as run.go reaches it: "error"
-// or the verdict.
+// verdict is the gate's outcome on the rows, as internal/action reaches
+// it: "error" or the verdict.
 func verdict(t *testing.T, rows []sigmamind.BatchRun, req batches.Request, rules gate.Rules, sv serving) string {
 	t.Helper()
 	fake := sigmamindtest.NewHandler(sigmamindtest.WithMaxPageSize(sv.maxPage))
