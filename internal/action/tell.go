@@ -110,8 +110,9 @@ func redactAll(found *untrusted.Secrets, texts []string) []string {
 	return out
 }
 
-// announce logs the verdict and the policy's note, and annotates why the
-// gate did not pass, as the policy's severity says.
+// announce logs the verdict, annotates why the gate did not pass as the
+// policy's severity says, and logs the policy's note, which every
+// annotation repeats.
 func (s *step) announce(r report.Result, d policy.Decision) {
 	why := ""
 	if d.Note != "" {
@@ -123,30 +124,27 @@ func (s *step) announce(r report.Result, d policy.Decision) {
 			msg += "; " + r.Hint
 		}
 		s.annotate(d.Severity, msg+why)
-		if d.Note != "" {
-			s.log.Print("sigmagate: " + d.Note)
-		}
-		return
-	}
-	res := r.Gate
-	name := r.AgentID
-	if r.AgentName != "" {
-		name = fmt.Sprintf("%s (%s)", r.AgentName, r.AgentID)
-	}
-	if c := res.Counts; c.Batches > 0 {
-		s.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
 	} else {
-		s.log.Printf("sigmagate: %s: %s: no batch runs", name, res.Verdict)
+		res := r.Gate
+		name := r.AgentID
+		if r.AgentName != "" {
+			name = fmt.Sprintf("%s (%s)", r.AgentName, r.AgentID)
+		}
+		if c := res.Counts; c.Batches > 0 {
+			s.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
+		} else {
+			s.log.Printf("sigmagate: %s: %s: no batch runs", name, res.Verdict)
+		}
+		for _, c := range res.Broken() {
+			msg := c.Reason + why
+			if c.Verdict == gate.Inconclusive {
+				msg = "inconclusive: " + msg
+			}
+			s.annotate(d.Severity, msg)
+		}
 	}
 	if d.Note != "" {
 		s.log.Print("sigmagate: " + d.Note)
-	}
-	for _, c := range res.Broken() {
-		msg := c.Reason + why
-		if c.Verdict == gate.Inconclusive {
-			msg = "inconclusive: " + msg
-		}
-		s.annotate(d.Severity, msg)
 	}
 }
 
