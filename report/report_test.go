@@ -256,3 +256,36 @@ func TestGoldenContent(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendRows: the table shows as many rows as the caller asks, and says
+// how many it leaves out; 0 asks for every one.
+func TestTrendRows(t *testing.T) {
+	t.Parallel()
+	runs := sigmamindtest.SampleRuns(now, "agent_demo_pass", sigmamindtest.ScenarioPassing)[:3]
+	base := judged("agent_demo_pass", runs[:1], nil, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1}, inputs("agent_demo_pass"))
+	base = withEarlier(base, runs[1:])
+	for _, tt := range []struct {
+		trendRows int
+		shown     int
+		leftOut   string
+	}{
+		{0, 3, ""},
+		{1, 1, "| _2 older batch runs not shown_ |"},
+		{2, 2, "| _1 older batch run not shown_ |"},
+		{3, 3, ""},
+		{10, 3, ""},
+	} {
+		r := base
+		r.TrendRows = tt.trendRows
+		md := Markdown([]Result{r})
+		shown := 0
+		for _, run := range runs {
+			if strings.Contains(md, "| "+cell(run.BatchID, idLimit)+" |") {
+				shown++
+			}
+		}
+		if shown != tt.shown || strings.Contains(md, "not shown_") != (tt.leftOut != "") || !strings.Contains(md, tt.leftOut) {
+			t.Errorf("TrendRows %d: %d rows shown, want %d, and the line %q:\n%s", tt.trendRows, shown, tt.shown, tt.leftOut, md)
+		}
+	}
+}
