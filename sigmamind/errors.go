@@ -104,6 +104,9 @@ type TransportError struct {
 	// Answered is set when some of an answer came: the server was reached,
 	// and "could not reach" would send people to the wrong place.
 	Answered bool
+	// Sent is set once the request's headers were written: the server may
+	// have acted on it. A create that failed unsent created nothing.
+	Sent bool
 	// Status is the status of an answer whose body then broke off; 0 when
 	// no status line was read.
 	Status int
