@@ -474,22 +474,31 @@ const batchRunsPath = "/v1/batch-runs"
 // messages: a 404 from an api-url ending in /v1 must not read as an unknown
 // agent.
 func (c *Client) shown(path string) string {
-	return "/" + strings.TrimLeft(c.baseURL.JoinPath(path).Path, "/")
+	// Escaped, so that an id in the path shows as it was sent; redacted,
+	// because an id can come from an answer.
+	return redact("/"+strings.TrimLeft(c.baseURL.JoinPath(path).EscapedPath(), "/"), c.apiKey)
 }
 
 // get sends a GET request, retrying what may pass later, and reads a 2xx
-// JSON answer with read as it arrives. It is the one place that turns an
-// answer into an error.
+// JSON answer with read as it arrives.
 func (c *Client) get(ctx context.Context, path string, q url.Values, read func(*decoder) error) error {
+	return c.send(ctx, http.MethodGet, path, q, nil, read, nil)
+}
+
+// send sends a request with an optional JSON body, retrying what may pass
+// later and, when again is set, only what again allows; it reads a 2xx JSON
+// answer with read as it arrives. It is the one place that turns an answer
+// into an error. path is joined to the base URL as an escaped path.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, read func(*decoder) error, again func(error) bool) error {
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = q.Encode()
 	for attempt := 1; ; attempt++ {
-		err := c.try(ctx, u, c.shown(path), attempt, read)
+		err := c.try(ctx, method, u, body, c.shown(path), attempt, read)
 		if err == nil {
 			return nil
 		}
 		wait, retry := c.retryAfter(err, attempt)
-		if !retry || ctx.Err() != nil {
+		if !retry || again != nil && !again(err) || ctx.Err() != nil {
 			return err
 		}
 		// The deadline is on the real clock; c.Now may be a test's or the
@@ -506,7 +515,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, read func(*
 // try sends one request and reads the body of a 2xx answer with read. The
 // body is decoded as it arrives rather than read whole first: memory
 // follows what read keeps, not what the server sends.
-func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int, read func(*decoder) error) error {
+func (c *Client) try(ctx context.Context, method string, u *url.URL, body []byte, path string, attempt int, read func(*decoder) error) error {
 	parent := ctx
 	if c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
@@ -516,18 +525,30 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int, 
 	// Whether any of an answer came, to tell a server that answered with
 	// something unreadable from one that could not be reached. Reset for
 	// every request of a redirect chain.
-	var answered atomic.Bool
+	// And whether the request certainly did not go out, for a create: one
+	// that failed while a connection was sought or before its headers were
+	// written created nothing. A transport that reports neither (not
+	// net/http's) may have sent it.
+	var answered, unsent atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn:              func(string) { answered.Store(false) },
+		GetConn:              func(string) { answered.Store(false); unsent.Store(true) },
+		WroteHeaders:         func() { unsent.Store(false) },
 		GotFirstResponseByte: func() { answered.Store(true) },
 	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var payload io.Reader
+	if body != nil {
+		payload = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), payload)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("X-API-Key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.UserAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	transportErr := func(err error) *TransportError {
 		// *url.Error repeats the full URL; the method and path say enough.
 		var ue *url.Error
@@ -547,6 +568,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int, 
 	if err != nil {
 		te := transportErr(err)
 		te.Answered = answered.Load()
+		te.Sent = !unsent.Load() || te.Answered
 		return te
 	}
 	defer resp.Body.Close()
@@ -573,7 +595,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, path string, attempt int, 
 		// The server answered, then the body broke off; a whole answer may
 		// come next time.
 		te := transportErr(src.err)
-		te.Answered, te.Status = true, resp.StatusCode
+		te.Answered, te.Sent, te.Status = true, true, resp.StatusCode
 		return te
 	}
 	if src.n > MaxBodyBytes {
@@ -646,14 +668,18 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	default:
 		return 0, false
 	}
-	// Exponential backoff with jitter in [d/2, d), so that many gates that
-	// failed together do not retry together.
+	return max(c.backoff(attempt), retryAfter), true
+}
+
+// backoff is the wait before the retry that follows attempt: exponential,
+// with jitter in [d/2, d), so that many gates that failed together do not
+// retry together.
+func (c *Client) backoff(attempt int) time.Duration {
 	d := c.MinBackoff << (attempt - 1)
 	if d > c.MaxBackoff || d <= 0 {
 		d = c.MaxBackoff
 	}
-	d = d/2 + time.Duration(c.Jitter()*float64(d/2))
-	return max(d, retryAfter), true
+	return d/2 + time.Duration(c.Jitter()*float64(d/2))
 }
 
 func isJSON(contentType string) bool {

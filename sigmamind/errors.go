@@ -103,6 +103,9 @@ type TransportError struct {
 	// Answered is set when some of an answer came: the server was reached,
 	// and "could not reach" would send people to the wrong place.
 	Answered bool
+	// Sent is set once the request's headers were written: the server may
+	// have acted on it. A create that failed unsent created nothing.
+	Sent bool
 	// Status is the status of an answer whose body then broke off; 0 when
 	// no status line was read.
 	Status int
@@ -173,9 +176,14 @@ func (e *TransportError) Certificate() bool {
 
 // DataError is a batch run that cannot be used: its numbers cannot be true,
 // it belongs to another agent, or the listing contradicts itself about it.
+// From TestCases it is a test case of the agent's list instead.
 type DataError struct {
 	BatchID string
-	Problem string
+	// TestCase is set when the data is a test case of the agent's list,
+	// whose id is TestCaseID; BatchID is then empty.
+	TestCase   bool
+	TestCaseID string
+	Problem    string
 	// Created is the batch run's createdDate as listed, zero when missing:
 	// a consumer that stops trusting the listing's order because of a bad
 	// row it listed after others compares it with them.
@@ -186,6 +194,9 @@ type DataError struct {
 }
 
 func (e *DataError) Error() string {
+	if e.TestCase {
+		return fmt.Sprintf("test case %q has impossible data: %s", e.TestCaseID, e.Problem)
+	}
 	return fmt.Sprintf("batch run %q has impossible data: %s", e.BatchID, e.Problem)
 }
 

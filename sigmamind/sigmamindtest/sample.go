@@ -136,13 +136,7 @@ func SampleRuns(now time.Time, agentID string, scenario Scenario) []sigmamind.Ba
 	}
 	agent := sigmamind.Agent{Name: sampleAgentName, AgentID: agentID, Status: "Live"}
 
-	// Test cases belong to the agent, so their ids do not depend on the
-	// scenario; batch ids and times do.
-	tcRNG := rand.New(rand.NewPCG(sampleSeed, hash(agentID)))
-	tcIDs := make([]string, len(sampleCases))
-	for i := range tcIDs {
-		tcIDs[i] = "tc_" + randomID(tcRNG)
-	}
+	tcIDs := sampleTestCaseIDs(agentID)
 	rng := rand.New(rand.NewPCG(sampleSeed, hash(agentID+"\x00"+scenario.String())))
 
 	now = now.UTC()
@@ -197,6 +191,44 @@ func SampleRuns(now time.Time, agentID string, scenario Scenario) []sigmamind.Ba
 	return runs
 }
 
+// sampleTestCaseIDs are the ids of the sample test cases of an agent. Test
+// cases belong to the agent, so their ids do not depend on the scenario;
+// batch ids and times do.
+func sampleTestCaseIDs(agentID string) []string {
+	tcRNG := rand.New(rand.NewPCG(sampleSeed, hash(agentID)))
+	tcIDs := make([]string, len(sampleCases))
+	for i := range tcIDs {
+		tcIDs[i] = "tc_" + randomID(tcRNG)
+	}
+	return tcIDs
+}
+
+// SampleTestCases returns the agent's sample test cases, as its newest
+// sample batch runs list them: six scenarios of a voice support agent, five
+// attempts each.
+func SampleTestCases(agentID string) []sigmamind.TestCase {
+	agent := sigmamind.Agent{Name: sampleAgentName, AgentID: agentID, Status: "Live"}
+	out := make([]sigmamind.TestCase, len(sampleCases))
+	for j, id := range sampleTestCaseIDs(agentID) {
+		c := sampleCases[j]
+		out[j] = sigmamind.TestCase{
+			TestCaseID:  id,
+			Label:       c.label,
+			Agent:       agentPtr(agent),
+			WorkspaceID: sampleWorkspaceID,
+			LLMModel:    c.model,
+			MockData: []sigmamind.MockData{
+				{VariableName: "customer_name", Value: c.customer},
+				{VariableName: "account_status", Value: c.status},
+			},
+			UserPrompt:      c.prompt,
+			Attempt:         sampleAttempts,
+			SuccessCriteria: c.criteria,
+		}
+	}
+	return out
+}
+
 func hash(s string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(s))
@@ -217,9 +249,19 @@ func randomID(rng *rand.Rand) string {
 // one cannot change the others.
 func agentPtr(a sigmamind.Agent) *sigmamind.Agent { return &a }
 
+// sampleFailureRates are the failure rates of the batch runs the sample
+// agents start: well below a 10% limit, well above it, and just below it.
+var sampleFailureRates = map[Scenario]float64{
+	ScenarioPassing: 0.01,
+	ScenarioFailing: 0.25,
+	ScenarioRunning: 0.05,
+}
+
 // SeedSamples adds the sample agents that the demo and workflow tests use:
 // agent_demo_pass, agent_demo_fail, agent_demo_running, agent_demo_empty (no
-// batch runs) and SampleAgentID (failing).
+// batch runs) and SampleAgentID (failing). Each has the sample test cases
+// (SampleTestCases); the batch runs started for it progress 10 attempts a
+// read, failing at a rate that matches its scenario.
 func (s *Server) SeedSamples(now time.Time) {
 	for id, sc := range map[string]Scenario{
 		"agent_demo_pass":    ScenarioPassing,
@@ -228,6 +270,9 @@ func (s *Server) SeedSamples(now time.Time) {
 		SampleAgentID:        ScenarioFailing,
 	} {
 		s.AddBatchRuns(id, SampleRuns(now, id, sc)...)
+		s.AddTestCases(id, SampleTestCases(id)...)
+		s.SetSimulation(id, Simulation{FailureRate: sampleFailureRates[sc]})
 	}
 	s.AddAgent("agent_demo_empty")
+	s.AddTestCases("agent_demo_empty", SampleTestCases("agent_demo_empty")...)
 }

@@ -1,17 +1,21 @@
 // Package sigmamindtest provides a fake SigmaMind API for tests, demos and
 // container workflows, in the spirit of net/http/httptest.
 //
-// The fake serves GET /v1/batch-runs (paginated, newest first) and
-// GET /v1/batch-runs/{batchId}?agentId=, checks X-API-Key, validates query
-// parameters the way SigmaMind's Spring backend does, and answers errors with
-// Spring-style bodies. Faults (status codes, delays, hangs, resets, truncated
-// bodies) and broken pagination can be injected to exercise a client's
+// The fake serves GET /v1/batch-runs (paginated, newest first),
+// GET /v1/batch-runs/{batchId}?agentId=, POST /v1/batch-runs (a create, whose
+// batch run then progresses as simulated) and GET /v1/test-cases?agentId=,
+// checks X-API-Key, validates parameters the way SigmaMind's Spring backend
+// does, and answers errors with Spring-style bodies. Faults (status codes,
+// delays, hangs, resets, truncated bodies, before or after the request took
+// effect) and broken pagination can be injected to exercise a client's
 // failure handling.
 package sigmamindtest
 
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +34,7 @@ const DefaultAPIKey = "test-key"
 
 const (
 	listPath      = "/v1/batch-runs"
+	testCasesPath = "/v1/test-cases"
 	defaultSize   = 10
 	maxSeenConns  = 4096
 	jsonMediaType = "application/json"
@@ -56,6 +61,7 @@ type Request struct {
 	Path   string
 	Query  url.Values
 	Header http.Header
+	Body   []byte // the first MiB of the body; nil when it had none
 }
 
 // Fault replaces the server's normal answer to one or more requests.
@@ -64,6 +70,11 @@ type Request struct {
 // fault's response (Status/Body), or the normal response when both are zero,
 // is sent, truncated if Truncate is set. A zero Fault therefore lets one
 // request through untouched, which is handy as a spacer in a FIFO sequence.
+//
+// A fault answers instead of the server: the request takes no effect (a
+// create creates nothing, a read does not advance a simulated batch run),
+// unless Process is set. With Process the request is handled first, and
+// then the fault answers: a create whose answer is lost.
 type Fault struct {
 	Status      int           // status to answer with; 0 with Reset/Hang means no answer
 	Body        string        // raw body; when empty and Status >= 400, a Spring-style ErrorBody JSON for Status
@@ -73,6 +84,7 @@ type Fault struct {
 	Hang        bool          // never answer: block until the client gives up (request context done) or the server closes
 	Reset       bool          // hijack and close the connection with no response (client sees a reset/EOF)
 	Truncate    bool          // send a valid Content-Length for the full normal response but only half of the body, then close
+	Process     bool          // handle the request as usual (it takes effect) before the fault answers it
 	Times       int           // how many requests this fault answers; 0 means 1
 }
 
@@ -91,8 +103,9 @@ func WithMaxPageSize(n int) Option {
 	return func(s *Server) { s.maxPageSize = max(n, 0) }
 }
 
-// WithClock sets the clock used for error timestamps, so tests can compare
-// whole error bodies. A nil function keeps time.Now.
+// WithClock sets the clock used for error timestamps and the createdDate of
+// created batch runs, so tests can compare whole bodies. A nil function keeps
+// time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) {
 		if now != nil {
@@ -106,9 +119,11 @@ type Server struct {
 	URL string // base URL, e.g. http://127.0.0.1:PORT (no trailing slash); empty for NewHandler
 
 	// Set by options before the server is shared; read-only afterwards.
-	apiKey      string
-	maxPageSize int
-	now         func() time.Time
+	apiKey        string
+	maxPageSize   int
+	now           func() time.Time
+	createdStatus int
+	seed          uint64
 
 	ts        *httptest.Server
 	done      chan struct{} // closed by Close to release hung and delayed requests
@@ -121,6 +136,14 @@ type Server struct {
 	pagination PaginationMode
 	requests   []Request
 	seenConns  map[string]struct{} // remote addresses that already sent a request
+	onRequest  func(Request)
+
+	// Test cases and simulated batch runs (simulate.go).
+	testCases   map[string][]sigmamind.TestCase
+	listing     TestCaseListing
+	simulations map[string]Simulation // by agent
+	running     map[string]*simRun    // by batch id
+	rng         *rand.Rand
 }
 
 type entry struct {
@@ -146,17 +169,23 @@ func NewServer(opts ...Option) *Server {
 // your own http.Server. Its URL is empty.
 func NewHandler(opts ...Option) *Server {
 	s := &Server{
-		apiKey:    DefaultAPIKey,
-		now:       time.Now,
-		done:      make(chan struct{}),
-		agents:    make(map[string][]entry),
-		seenConns: make(map[string]struct{}),
+		apiKey:        DefaultAPIKey,
+		now:           time.Now,
+		createdStatus: http.StatusCreated,
+		seed:          defaultSeed,
+		done:          make(chan struct{}),
+		agents:        make(map[string][]entry),
+		seenConns:     make(map[string]struct{}),
+		testCases:     make(map[string][]sigmamind.TestCase),
+		simulations:   make(map[string]Simulation),
+		running:       make(map[string]*simRun),
 	}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(s)
 		}
 	}
+	s.rng = rand.New(rand.NewPCG(s.seed, s.seed^sampleSeed))
 	return s
 }
 
@@ -280,25 +309,61 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.record(r)
-	if ok {
-		s.serveFault(w, r, f)
-		return
-	}
-	writeResponse(w, s.respond(r))
-}
-
-// record stores the request and dequeues the fault that answers it, if any.
-func (s *Server) record(r *http.Request) (Fault, bool) {
+// OnRequest sets a function called with each request as it arrives, before
+// it is answered or takes effect: a test can start another batch run
+// "meanwhile" (StartBatchRun) or change the server at an exact moment. It is
+// called outside the server's lock; nil removes it.
+func (s *Server) OnRequest(f func(Request)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{
+	s.onRequest = f
+}
+
+// maxBodyBytes bounds what the fake reads of a request body.
+const maxBodyBytes = 1 << 20
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+	}
+	req, hook := s.request(r, body)
+	if hook != nil {
+		hook(req)
+	}
+	f, ok, takesEffect := s.record(r, req)
+	if ok {
+		var normal *response
+		if f.Process && takesEffect {
+			resp := s.respond(r, body)
+			normal = &resp
+		}
+		s.serveFault(w, r, body, f, normal)
+		return
+	}
+	writeResponse(w, s.respond(r, body))
+}
+
+// request is what the server keeps of r, and the hook to call with it.
+func (s *Server) request(r *http.Request, body []byte) (Request, func(Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Request{
 		Method: r.Method,
 		Path:   r.URL.Path,
 		Query:  r.URL.Query(),
 		Header: r.Header.Clone(),
-	})
+		Body:   body,
+	}, s.onRequest
+}
+
+// record stores the request and dequeues the fault that answers it, if any.
+// takesEffect is false for a request that a Reset answers without using it
+// up, as net/http sends it again.
+func (s *Server) record(r *http.Request, req Request) (f Fault, ok, takesEffect bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, cloneRequest(req))
 	_, reused := s.seenConns[r.RemoteAddr]
 	if len(s.seenConns) >= maxSeenConns {
 		// Forgetting old connections only risks one extra Reset; unbounded
@@ -308,21 +373,32 @@ func (s *Server) record(r *http.Request) (Fault, bool) {
 	s.seenConns[r.RemoteAddr] = struct{}{}
 
 	if len(s.faults) == 0 {
-		return Fault{}, false
+		return Fault{}, false, true
 	}
 	head := &s.faults[0]
-	f := head.Fault
-	if f.Reset && !f.Hang && reused {
-		return f, true
+	f = head.Fault
+	// net/http sends again only what it may: a GET, never a POST.
+	if f.Reset && !f.Hang && reused && replayable(r.Method) {
+		return f, true, false
 	}
 	head.left--
 	if head.left <= 0 {
 		s.faults = s.faults[1:]
 	}
-	return f, true
+	return f, true, true
 }
 
-func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+func replayable(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// serveFault answers with f; normal is the usual answer when the request
+// was already handled (Process), nil otherwise.
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, body []byte, f Fault, normal *response) {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
@@ -350,10 +426,13 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	}
 
 	var resp response
-	if f.Status != 0 || f.Body != "" {
+	switch {
+	case f.Status != 0 || f.Body != "":
 		resp = s.faultResponse(r, f)
-	} else {
-		resp = s.respond(r)
+	case normal != nil:
+		resp = *normal
+	default:
+		resp = s.respond(r, body)
 	}
 	if f.RetryAfter != "" {
 		resp.header.Set("Retry-After", f.RetryAfter)
@@ -420,7 +499,7 @@ func writeResponse(w http.ResponseWriter, resp response) {
 
 // respond computes the normal answer; ordering follows Spring: security
 // filter first, then routing, then parameter validation, then lookup.
-func (s *Server) respond(r *http.Request) response {
+func (s *Server) respond(r *http.Request, body []byte) response {
 	key := r.Header.Get("X-API-Key")
 	if key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) != 1 {
 		return s.errorResponse(r, http.StatusUnauthorized, defaultMessage(http.StatusUnauthorized), nil)
@@ -428,20 +507,33 @@ func (s *Server) respond(r *http.Request) response {
 
 	path := r.URL.Path
 	var batchID string
+	allow := http.MethodGet
 	switch {
 	case path == listPath:
+		allow = http.MethodGet + ", " + http.MethodPost
 	case strings.HasPrefix(path, listPath+"/"):
-		batchID = strings.TrimPrefix(path, listPath+"/")
-		if batchID == "" || strings.Contains(batchID, "/") {
+		// From the path as sent, so that an id with an escaped slash is
+		// one segment.
+		seg := strings.TrimPrefix(r.URL.EscapedPath(), listPath+"/")
+		id, err := url.PathUnescape(seg)
+		if seg == "" || strings.Contains(seg, "/") || err != nil {
 			return s.errorResponse(r, http.StatusNotFound, defaultMessage(http.StatusNotFound), nil)
 		}
+		batchID = id
+	case path == testCasesPath:
 	default:
 		return s.errorResponse(r, http.StatusNotFound, defaultMessage(http.StatusNotFound), nil)
 	}
+	if r.Method == http.MethodPost && path == listPath {
+		return s.createBatchRun(r, body)
+	}
 	if r.Method != http.MethodGet {
 		resp := s.errorResponse(r, http.StatusMethodNotAllowed, "Request method '"+r.Method+"' is not supported", nil)
-		resp.header.Set("Allow", http.MethodGet)
+		resp.header.Set("Allow", allow)
 		return resp
+	}
+	if path == testCasesPath {
+		return s.listTestCases(r)
 	}
 
 	q := r.URL.Query()
@@ -486,6 +578,12 @@ func intParam(q url.Values, name string, def, minimum int, invalid map[string]an
 
 func (s *Server) getBatch(r *http.Request, agentID, batchID string) response {
 	s.mu.Lock()
+	// Reading a simulated batch run is what moves it on.
+	if _, mine := s.agents[agentID]; mine {
+		if sr := s.running[batchID]; sr != nil && sr.agentID == agentID {
+			s.tickLocked(sr)
+		}
+	}
 	list, known := s.agents[agentID]
 	var run *sigmamind.BatchRun
 	for i := range list {
@@ -652,5 +750,6 @@ func cloneRequest(r Request) Request {
 	}
 	r.Query = q
 	r.Header = r.Header.Clone()
+	r.Body = slices.Clone(r.Body)
 	return r
 }

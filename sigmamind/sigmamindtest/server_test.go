@@ -308,7 +308,10 @@ func TestNotFoundAndMethods(t *testing.T) {
 		{"unknown path", "GET", "/v1/agents", 404, "The requested resource was not found"},
 		{"trailing slash", "GET", "/v1/batch-runs/?agentId=" + agent, 404, "The requested resource was not found"},
 		{"nested path", "GET", "/v1/batch-runs/b00/runs?agentId=" + agent, 404, "The requested resource was not found"},
-		{"post", "POST", "/v1/batch-runs?agentId=" + agent, 405, "Request method 'POST' is not supported"},
+		// POST is the create (see create_test.go); PUT is no method of the list.
+		{"put", "PUT", "/v1/batch-runs?agentId=" + agent, 405, "Request method 'PUT' is not supported"},
+		{"post a batch", "POST", "/v1/batch-runs/b00?agentId=" + agent, 405, "Request method 'POST' is not supported"},
+		{"post test cases", "POST", "/v1/test-cases?agentId=" + agent, 405, "Request method 'POST' is not supported"},
 		{"delete batch", "DELETE", "/v1/batch-runs/b00?agentId=" + agent, 405, "Request method 'DELETE' is not supported"},
 	}
 	for _, tt := range tests {
@@ -322,8 +325,12 @@ func TestNotFoundAndMethods(t *testing.T) {
 			if r.status != tt.status {
 				t.Errorf("status = %d, want %d", r.status, tt.status)
 			}
-			if tt.status == 405 && r.header.Get("Allow") != "GET" {
-				t.Errorf("Allow = %q, want GET", r.header.Get("Allow"))
+			wantAllow := "GET"
+			if tt.path == "/v1/batch-runs?agentId="+agent {
+				wantAllow = "GET, POST"
+			}
+			if tt.status == 405 && r.header.Get("Allow") != wantAllow {
+				t.Errorf("Allow = %q, want %q", r.header.Get("Allow"), wantAllow)
 			}
 			if ct := r.header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q", ct)
