@@ -3,6 +3,7 @@ package sigmamind
 import (
 	"context"
 	"fmt"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"net/url"
 	"strings"
 	"unicode"
@@ -35,7 +36,7 @@ func (c *Client) BatchRun(ctx context.Context, agentID, batchID string) (*BatchR
 		// A cache or a router that mixes up answers would otherwise have
 		// another batch run judged as this one.
 		return nil, &DataError{BatchID: b.BatchID, Created: b.CreatedDate,
-			Problem: fmt.Sprintf("it was answered when batch run %s was asked for", shortID(redact(batchID, c.apiKey)))}
+			Problem: fmt.Sprintf("it was answered when batch run %s was asked for", shortID(untrusted.Redact(batchID, c.apiKey)))}
 	}
 	return &b, nil
 }
@@ -58,7 +59,7 @@ func (c *Client) requestable(what, id string) error {
 		// JSON would carry it as another id.
 		return fmt.Errorf("the %s is not valid UTF-8", what)
 	case strings.ContainsFunc(id, unicode.IsControl):
-		return fmt.Errorf("the %s %s contains a control character", what, shortID(redact(id, c.apiKey)))
+		return fmt.Errorf("the %s %s contains a control character", what, shortID(untrusted.Redact(id, c.apiKey)))
 	case id == "." || id == "..":
 		return fmt.Errorf("the %s %q is no id", what, id)
 	}

@@ -476,7 +476,7 @@ const batchRunsPath = "/v1/batch-runs"
 func (c *Client) shown(path string) string {
 	// Escaped, so that an id in the path shows as it was sent; redacted,
 	// because an id can come from an answer.
-	return redact("/"+strings.TrimLeft(c.baseURL.JoinPath(path).EscapedPath(), "/"), c.apiKey)
+	return untrusted.Redact("/"+strings.TrimLeft(c.baseURL.JoinPath(path).EscapedPath(), "/"), c.apiKey)
 }
 
 // get sends a GET request, retrying what may pass later, and reads a 2xx

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"net/http"
 	"slices"
 	"strings"
@@ -150,7 +151,7 @@ func (c *Client) createBody(agentID string, testCaseIDs []string) ([]byte, error
 			// Whether SigmaMind would run it twice or once is not
 			// documented; and a batch run found in a listing could not be
 			// matched to the request.
-			return nil, fmt.Errorf("test case id %s is given twice", shortID(redact(id, c.apiKey)))
+			return nil, fmt.Errorf("test case id %s is given twice", shortID(untrusted.Redact(id, c.apiKey)))
 		}
 		seen[id] = true
 	}

@@ -3,6 +3,7 @@ package sigmamind
 import (
 	"context"
 	"fmt"
+	"github.com/sigmagate/sigmagate/internal/untrusted"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -71,7 +72,7 @@ func (c *Client) TestCases(ctx context.Context, agentID string) ([]TestCase, err
 			tc := &l.Data[i]
 			invalid := ""
 			if i == l.bad {
-				invalid = redact(l.problem, c.apiKey)
+				invalid = untrusted.Redact(l.problem, c.apiKey)
 			}
 			if de := checkTestCase(agentID, tc, invalid); de != nil {
 				de.Page, de.Row = page, i+1
