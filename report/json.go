@@ -48,7 +48,7 @@ func jsonBatches(runs []sigmamind.BatchRun) []jsonBatch {
 	out := make([]jsonBatch, 0, len(runs))
 	for _, r := range runs {
 		out = append(out, jsonBatch{ID: r.BatchID, Created: r.CreatedDate, Successful: r.SuccessfulAttempts,
-			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts(), TestCases: len(r.TestCases)})
+			Failed: r.FailedAttempts, Total: r.TotalAttempts, Expected: r.ExpectedAttempts(), TestCases: int(r.TestCaseCount())})
 	}
 	return out
 }

@@ -60,6 +60,12 @@ func (e *NotFoundError) Error() string {
 // be anywhere, and larger pages mean fewer round trips.
 const searchPageSize = 25
 
+// MaxKeptBytes bounds what one selection keeps of test cases, for display:
+// the summary shows the distinct test cases of the gated batch runs, within
+// 1 MB. Each page the client reads keeps up to as much while it is read;
+// what Select keeps of all of them stays within this too.
+const MaxKeptBytes = 16 << 20
+
 // Select lists only as many batch runs as the request needs.
 //
 // Only the gated and baseline batch runs decide a verdict, so only what they
@@ -70,6 +76,10 @@ const searchPageSize = 25
 // batch run shows that the listing is not newest first, and is an error.
 // While looking for a batch-id, a batch run that cannot be used is passed
 // over, unless it is the one looked for.
+//
+// Only the gated batch runs keep test cases, for display, within
+// MaxKeptBytes in all, each test case id once; the others keep only their
+// counts (see sigmamind.BatchRun.FoldTestCases).
 func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	judged := req.Count + req.Baseline
 	if judged <= 0 {
@@ -81,6 +91,7 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
 	}
 	var sel Selection
+	kept := keeper{left: MaxKeptBytes, owner: map[string]string{}}
 	found := req.BatchID == ""
 	scanned := 0
 	read := 0 // positions from the batch-id on, left out of the trend or not
@@ -113,15 +124,18 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 				}
 				found = true
 			}
-			if sel.replace(b) {
+			if sel.replace(b, &kept) {
 				continue // a later copy; the earlier one keeps its place
 			}
 			switch {
 			case len(sel.Gated) < req.Count:
+				kept.keep(b)
 				sel.Gated = append(sel.Gated, *b)
 			case len(sel.Baseline) < req.Baseline:
+				b.FoldTestCases(none)
 				sel.Baseline = append(sel.Baseline, *b)
 			default:
+				b.FoldTestCases(none)
 				sel.Earlier = append(sel.Earlier, *b)
 			}
 		}
@@ -135,12 +149,57 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	return sel, nil
 }
 
+// none keeps no test case.
+func none(*sigmamind.TestCase) bool { return false }
+
+// keeper chooses the test cases that the gated batch runs of a selection
+// keep: each id once, as the summary shows them, within MaxKeptBytes.
+type keeper struct {
+	left  int64             // bytes that may still be kept
+	owner map[string]string // a kept test case id → the batch run that keeps it
+}
+
+func (k *keeper) keep(b *sigmamind.BatchRun) {
+	b.FoldTestCases(func(tc *sigmamind.TestCase) bool {
+		if _, shown := k.owner[tc.TestCaseID]; shown && tc.TestCaseID != "" {
+			return false
+		}
+		n := tc.Bytes()
+		if n > k.left {
+			k.left = 0 // spent: count the rest
+			return false
+		}
+		k.left -= n
+		if tc.TestCaseID != "" {
+			k.owner[tc.TestCaseID] = b.BatchID
+		}
+		return true
+	})
+}
+
+// release gives back what b keeps, before a later copy replaces it.
+func (k *keeper) release(b *sigmamind.BatchRun) {
+	for i := range b.TestCases {
+		tc := &b.TestCases[i]
+		k.left += tc.Bytes()
+		if k.owner[tc.TestCaseID] == b.BatchID {
+			delete(k.owner, tc.TestCaseID)
+		}
+	}
+}
+
 // replace puts a later copy of a batch run already selected in its place,
-// and reports whether there was one.
-func (s *Selection) replace(b *sigmamind.BatchRun) bool {
-	for _, runs := range [][]sigmamind.BatchRun{s.Gated, s.Baseline, s.Earlier} {
+// keeping what its place keeps, and reports whether there was one.
+func (s *Selection) replace(b *sigmamind.BatchRun, kept *keeper) bool {
+	for part, runs := range [][]sigmamind.BatchRun{s.Gated, s.Baseline, s.Earlier} {
 		for i := range runs {
 			if runs[i].BatchID == b.BatchID {
+				if part == 0 {
+					kept.release(&runs[i])
+					kept.keep(b)
+				} else {
+					b.FoldTestCases(none)
+				}
 				runs[i] = *b
 				return true
 			}

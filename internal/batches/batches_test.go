@@ -53,6 +53,17 @@ func finished(i int) sigmamind.BatchRun {
 	}
 }
 
+// folded is runs as a selection keeps them when they need no test case:
+// counted, not kept.
+func folded(runs ...sigmamind.BatchRun) []sigmamind.BatchRun {
+	var out []sigmamind.BatchRun
+	for _, r := range runs {
+		r.FoldTestCases(func(*sigmamind.TestCase) bool { return false })
+		out = append(out, r)
+	}
+	return out
+}
+
 func finishedRuns(n int) []sigmamind.BatchRun {
 	var out []sigmamind.BatchRun
 	for i := range n {
@@ -186,7 +197,9 @@ func TestSelectCopiesRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := batches.Selection{Gated: finishedRuns(2), Baseline: finishedRuns(3)[2:]}
+	// Only the gated keep test cases, each id once: the second's tc_1 and
+	// the baseline's are counted, not kept.
+	want := batches.Selection{Gated: append(finishedRuns(1), folded(finished(1))...), Baseline: folded(finished(2))}
 	if diff := cmp.Diff(want, sel); diff != "" {
 		t.Errorf("selection mismatch (-want +got):\n%s", diff)
 	}
