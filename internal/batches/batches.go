@@ -66,7 +66,23 @@ const searchPageSize = 25
 // what Select keeps of all of them stays within this too.
 const MaxKeptBytes = 16 << 20
 
-// Select lists only as many batch runs as the request needs.
+// TieError is a batch run that the selection takes and one it does not,
+// created at the same instant: the API writes whole seconds, so which is
+// newer is unknown, and with it which batch runs the gate should judge.
+type TieError struct {
+	Newer, Older string // as listed
+	Created      time.Time
+	Which        string // what is unknown because of it
+	Fix          string // what to do
+}
+
+func (e *TieError) Error() string {
+	return fmt.Sprintf("batch runs %q and %q were created at the same instant (%s), so which is newer is unknown, and with it %s: %s",
+		e.Newer, e.Older, e.Created.UTC().Format(time.RFC3339Nano), e.Which, e.Fix)
+}
+
+// Select lists only as many batch runs as the request needs, and one more:
+// the row after the judged ones tells whether they are the newest.
 //
 // Only the gated and baseline batch runs decide a verdict, so only what they
 // need may fail it: an error at their positions, or about them, is an error.
@@ -77,6 +93,11 @@ const MaxKeptBytes = 16 << 20
 // While looking for a batch-id, a batch run that cannot be used is passed
 // over, unless it is the one looked for.
 //
+// Where the judged batch runs end, or where the gated ones end and the
+// baseline begins, two batch runs created at the same instant make the
+// choice unknown: that is a *TieError. Ties among the gated batch runs, or
+// among the baseline, are harmless: their attempts are pooled.
+//
 // Only the gated batch runs keep test cases, for display, within
 // MaxKeptBytes in all, each test case id once; the others keep only their
 // counts (see sigmamind.BatchRun.FoldTestCases).
@@ -85,13 +106,15 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	if judged <= 0 {
 		return Selection{}, nil
 	}
-	need := max(judged, req.Trend)
+	shown := max(judged, req.Trend) // positions kept, the trend's included
+	need := max(judged+1, req.Trend)
 	size := min(need, sigmamind.MaxPageSize)
 	if req.BatchID != "" {
 		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
 	}
 	var sel Selection
 	kept := keeper{left: MaxKeptBytes, owner: map[string]string{}}
+	var next *sigmamind.BatchRun // the first usable row past the judged ones
 	found := req.BatchID == ""
 	scanned := 0
 	read := 0 // positions from the batch-id on, left out of the trend or not
@@ -113,7 +136,7 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 				break // the listing ends here
 			}
 			// Reading goes on: the rows after it still witness the order.
-			if err := sel.leaveOut(de, err); err != nil {
+			if err := sel.leaveOut(de, err, req, read < shown); err != nil {
 				return Selection{}, err
 			}
 		} else {
@@ -136,7 +159,13 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 				sel.Baseline = append(sel.Baseline, *b)
 			default:
 				b.FoldTestCases(none)
-				sel.Earlier = append(sel.Earlier, *b)
+				if next == nil {
+					c := *b // not b: it holds its page
+					next = &c
+				}
+				if read < shown {
+					sel.Earlier = append(sel.Earlier, *b)
+				}
 			}
 		}
 		if read++; read == need {
@@ -145,6 +174,9 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 	}
 	if !found {
 		return Selection{}, &NotFoundError{AgentID: req.AgentID, BatchID: req.BatchID, Scanned: scanned}
+	}
+	if err := sel.ties(req, next); err != nil {
+		return Selection{}, err
 	}
 	return sel, nil
 }
@@ -208,10 +240,52 @@ func (s *Selection) replace(b *sigmamind.BatchRun, kept *keeper) bool {
 	return false
 }
 
+// ties returns a *TieError when a boundary of the selection falls between
+// two batch runs created at the same instant; next is the first usable row
+// after the judged ones, nil when there is none.
+func (s *Selection) ties(req Request, next *sigmamind.BatchRun) error {
+	if len(s.Gated) == 0 || len(s.Gated) < req.Count {
+		return nil // the listing ended: no boundary
+	}
+	last := s.Gated[len(s.Gated)-1]
+	if len(s.Baseline) > 0 && last.CreatedDate.Equal(s.Baseline[0].CreatedDate) {
+		return &TieError{Newer: last.BatchID, Older: s.Baseline[0].BatchID, Created: last.CreatedDate,
+			Which: "which of them is gated and which is the baseline",
+			Fix:   fmt.Sprintf("gate both with batches: %d", req.Count+1)}
+	}
+	if len(s.Baseline) < req.Baseline || next == nil || req.onlyNamed() {
+		return nil
+	}
+	if len(s.Baseline) > 0 {
+		last = s.Baseline[len(s.Baseline)-1]
+	}
+	if !last.CreatedDate.Equal(next.CreatedDate) {
+		return nil
+	}
+	e := &TieError{Newer: last.BatchID, Older: next.BatchID, Created: last.CreatedDate}
+	switch {
+	case req.Baseline > 0:
+		e.Which, e.Fix = "which of them is in the baseline", fmt.Sprintf("compare with both with baseline-batches: %d", req.Baseline+1)
+	case req.Count == 1:
+		e.Which, e.Fix = "which of them is gated", "gate both with batches: 2, or name the one to gate with batch-id"
+	default:
+		e.Which, e.Fix = "which of them is gated", fmt.Sprintf("gate both with batches: %d", req.Count+1)
+	}
+	return e
+}
+
+// onlyNamed reports a request that judges the batch run named by batch-id
+// alone: whatever is listed after it, and created at the same instant, is
+// judged neither way.
+func (r Request) onlyNamed() bool {
+	return r.BatchID != "" && r.Count == 1 && r.Baseline == 0
+}
+
 // leaveOut handles a batch run that cannot be used, listed once the judged
 // ones are complete: it returns err when the batch run says something about
-// them after all, and otherwise leaves it out of the trend with a note.
-func (s *Selection) leaveOut(de *sigmamind.DataError, err error) error {
+// them after all, and otherwise leaves it out of the trend, with a note when
+// it is at a position the trend shows.
+func (s *Selection) leaveOut(de *sigmamind.DataError, err error, req Request, shown bool) error {
 	for _, runs := range [][]sigmamind.BatchRun{s.Gated, s.Baseline} {
 		for _, r := range runs {
 			if r.BatchID == de.BatchID {
@@ -219,14 +293,18 @@ func (s *Selection) leaveOut(de *sigmamind.DataError, err error) error {
 			}
 		}
 	}
-	// Listed after the judged ones but newer: they may not be the newest,
-	// and the verdict would be about the wrong batch runs.
+	// Listed after the judged ones but newer, or as new: they may not be
+	// the newest, and the verdict would be about the wrong batch runs.
 	judged := s.Gated
 	if len(s.Baseline) > 0 {
 		judged = s.Baseline
 	}
-	if oldest := judged[len(judged)-1]; de.Created.After(oldest.CreatedDate) {
+	oldest := judged[len(judged)-1]
+	if de.Created.After(oldest.CreatedDate) || de.Created.Equal(oldest.CreatedDate) && !req.onlyNamed() {
 		return err
+	}
+	if !shown {
+		return nil
 	}
 	s.Earlier = slices.DeleteFunc(s.Earlier, func(r sigmamind.BatchRun) bool { return r.BatchID == de.BatchID })
 	s.Notes = append(s.Notes, fmt.Sprintf("batch run %q is left out of the trend: %s", de.BatchID, de.Problem))
