@@ -361,6 +361,12 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 			return sel, err
 		}
 		next, err := Select(ctx, l, req)
+		if nf := (*NotFoundError)(nil); errors.As(err, &nf) {
+			err = gone(sel.Gated[0]) // the batch run the wait looks for
+		}
+		if err == nil {
+			err = sameRuns(sel, next)
+		}
 		if err == nil {
 			err = carryOver(sel, next)
 		}
@@ -378,6 +384,72 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 		pause = min(pause*2, w.MaxPoll)
 	}
 	return sel, nil
+}
+
+// sameRuns returns an error unless a later poll judges the batch runs that
+// the first chose: each of them still listed in its part, and none new among
+// them. New batch runs are listed before those chosen, which the later polls
+// look for from the newest chosen on; one listed among them, or one chosen
+// that is gone, means the gate would judge other batch runs than those it
+// saw and waited for.
+func sameRuns(prev, next Selection) error {
+	for _, part := range []struct {
+		role         string
+		before, then []sigmamind.BatchRun
+	}{{"gated", prev.Gated, next.Gated}, {"baseline", prev.Baseline, next.Baseline}} {
+		was, is := map[string]bool{}, map[string]bool{}
+		for _, r := range part.before {
+			was[r.BatchID] = true
+		}
+		for _, r := range part.then {
+			is[r.BatchID] = true
+		}
+		for _, r := range part.before {
+			if !is[r.BatchID] && !listed(next, r.BatchID) {
+				return gone(r)
+			}
+		}
+		for _, r := range part.then {
+			if !was[r.BatchID] {
+				return &sigmamind.DataError{BatchID: r.BatchID, Created: r.CreatedDate, Problem: fmt.Sprintf(
+					"it was not listed when the gate chose the batch runs to judge, then listed among the %s ones while it waited for them: "+
+						"a batch run created meanwhile is listed before them, so the listings contradict each other", part.role)}
+			}
+		}
+		for _, r := range part.before {
+			if !is[r.BatchID] {
+				return &sigmamind.DataError{BatchID: r.BatchID, Created: r.CreatedDate, Problem: fmt.Sprintf(
+					"it was listed among the %s batch runs when the gate chose them, then listed elsewhere while it waited for them: the listings contradict each other", part.role)}
+			}
+		}
+	}
+	return nil
+}
+
+func listed(sel Selection, id string) bool {
+	for _, runs := range [][]sigmamind.BatchRun{sel.Gated, sel.Baseline, sel.Earlier} {
+		for _, r := range runs {
+			if r.BatchID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// gone is the error for a batch run chosen to be judged that a later poll no
+// longer lists.
+func gone(r sigmamind.BatchRun) error {
+	b := ForGate([]sigmamind.BatchRun{r})[0]
+	state := fmt.Sprintf("finished (%d of %d attempts executed)", b.Total, b.Expected)
+	switch {
+	case b.Expected == 0:
+		state = fmt.Sprintf("with %d attempts executed, its configured attempts unknown", b.Total)
+	case b.Pending() > 0:
+		state = fmt.Sprintf("running (%d of %d attempts executed)", b.Total, b.Expected)
+	}
+	return &sigmamind.DataError{BatchID: r.BatchID, Created: r.CreatedDate, Problem: "it was listed " + state +
+		" when the gate chose the batch runs to judge, then no longer listed while it waited for them: the gate judges the batch runs it chose, and one that is gone cannot be judged"}
 }
 
 // carryOver keeps in next what an earlier poll showed of its batch runs, as

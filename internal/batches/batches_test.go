@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -550,12 +551,10 @@ func TestWaitErrors(t *testing.T) {
 			FirstPoll: time.Second, MaxPoll: time.Minute, StallPolls: 3,
 		}
 		_, err = w.Wait(t.Context(), c, batches.Request{AgentID: "agent_moved", Count: 1}, sel, time.Hour)
-		var nf *batches.NotFoundError
-		if !errors.As(err, &nf) {
-			t.Fatalf("got error %v, want a *NotFoundError", err)
-		}
-		if diff := cmp.Diff(&batches.NotFoundError{AgentID: "agent_moved", BatchID: "batch_new", Scanned: 2}, nf); diff != "" {
-			t.Errorf("error mismatch (-want +got):\n%s", diff)
+		// Not a batch-id the user gave: the batch run the gate chose is gone.
+		var de *sigmamind.DataError
+		if !errors.As(err, &de) || de.BatchID != "batch_new" || !strings.Contains(de.Problem, "it was listed running (3 of 30 attempts executed) when the gate chose the batch runs to judge, then no longer listed") {
+			t.Fatalf("got error %v, want a *DataError saying batch_new is gone", err)
 		}
 	})
 }
