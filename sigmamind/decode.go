@@ -1154,7 +1154,6 @@ func (d *decoder) testCases(b *BatchRun) {
 		return
 	}
 	var skipped TestCase
-	unknown := false // a test case left out has no positive attempt count
 	for i := d.elem(&a); i >= 0; i = d.elem(&a) {
 		if len(b.TestCases) < MaxTestCases && d.kept < maxKeptBytes {
 			var tc TestCase
@@ -1173,18 +1172,7 @@ func (d *decoder) testCases(b *BatchRun) {
 		} else {
 			d.testCase(&skipped, false)
 		}
-		b.LeftOutTestCases++
-		switch {
-		case skipped.Attempt <= 0:
-			unknown = true
-		case skipped.Attempt > math.MaxInt64-b.LeftOutAttempts:
-			b.LeftOutAttempts = math.MaxInt64 // saturate: hostile data must not wrap around
-		default:
-			b.LeftOutAttempts += skipped.Attempt
-		}
-	}
-	if unknown {
-		b.LeftOutAttempts = 0
+		b.leaveOut(skipped.Attempt)
 	}
 }
 

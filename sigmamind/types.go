@@ -5,6 +5,7 @@ package sigmamind
 import (
 	"math"
 	"time"
+	"unsafe"
 )
 
 // Agent is the agent a batch run or test case belongs to.
@@ -86,6 +87,67 @@ func (b *BatchRun) ExpectedAttempts() int64 {
 		} else {
 			n += tc.Attempt
 		}
+	}
+	return n
+}
+
+// FoldTestCases keeps in TestCases only the test cases that keep accepts,
+// in their order, and counts the others as left out (LeftOutTestCases,
+// LeftOutAttempts), so that ExpectedAttempts says the same after as before.
+// keep is called once per test case, in order. A batch run listed only to
+// be compared with or drawn in the trend needs no test case kept: only
+// their counts are judged. The texts of those folded can then be freed.
+func (b *BatchRun) FoldTestCases(keep func(*TestCase) bool) {
+	var kept []TestCase
+	folded := false
+	for i := range b.TestCases {
+		if keep(&b.TestCases[i]) {
+			kept = append(kept, b.TestCases[i])
+			continue
+		}
+		folded = true
+		b.leaveOut(b.TestCases[i].Attempt)
+	}
+	if folded {
+		// A new array: the old one would keep every text alive.
+		b.TestCases = kept
+	}
+}
+
+// leaveOut counts one more test case left out of TestCases, configured for
+// attempt attempts. Their sum stays 0, unknown, once one of them has none.
+func (b *BatchRun) leaveOut(attempt int64) {
+	if b.LeftOutTestCases == 0 {
+		b.LeftOutAttempts = 0 // means nothing without a test case left out
+	}
+	unknown := b.LeftOutTestCases > 0 && b.LeftOutAttempts <= 0
+	b.LeftOutTestCases++
+	switch {
+	case unknown || attempt <= 0:
+		b.LeftOutAttempts = 0
+	case attempt > math.MaxInt64-b.LeftOutAttempts:
+		b.LeftOutAttempts = math.MaxInt64 // saturate: hostile data must not wrap around
+	default:
+		b.LeftOutAttempts += attempt
+	}
+}
+
+// TestCaseCount is how many test cases the API listed for the batch run,
+// kept in TestCases or not.
+func (b *BatchRun) TestCaseCount() int64 {
+	return int64(len(b.TestCases)) + b.LeftOutTestCases
+}
+
+// Bytes is about how much memory tc holds: its structures and its texts,
+// each counted whole though equal ones may be shared.
+func (tc *TestCase) Bytes() int64 {
+	n := int64(unsafe.Sizeof(*tc)) + int64(cap(tc.MockData))*int64(unsafe.Sizeof(MockData{})) +
+		int64(len(tc.TestCaseID)+len(tc.Label)+len(tc.WorkspaceID)+len(tc.LLMModel)+len(tc.UserPrompt)+len(tc.SuccessCriteria))
+	if a := tc.Agent; a != nil {
+		n += int64(unsafe.Sizeof(*a)) + int64(len(a.Name)+len(a.AgentID)+len(a.Status))
+	}
+	for _, md := range tc.MockData {
+		n += int64(len(md.VariableName) + len(md.Value))
 	}
 	return n
 }

@@ -16,7 +16,7 @@ func rows(sel batches.Selection) []report.Row {
 		runs []sigmamind.BatchRun
 	}{{report.Gated, sel.Gated}, {report.Baseline, sel.Baseline}, {report.Earlier, sel.Earlier}} {
 		for i, b := range batches.ForGate(part.runs) {
-			out = append(out, report.Row{Role: part.role, Batch: b, TestCases: len(part.runs[i].TestCases)})
+			out = append(out, report.Row{Role: part.role, Batch: b, TestCases: int(part.runs[i].TestCaseCount())})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,17 @@ func finished(i int) sigmamind.BatchRun {
 	}
 }
 
+// folded is runs as a selection keeps them when they need no test case:
+// counted, not kept.
+func folded(runs ...sigmamind.BatchRun) []sigmamind.BatchRun {
+	var out []sigmamind.BatchRun
+	for _, r := range runs {
+		r.FoldTestCases(func(*sigmamind.TestCase) bool { return false })
+		out = append(out, r)
+	}
+	return out
+}
+
 func finishedRuns(n int) []sigmamind.BatchRun {
 	var out []sigmamind.BatchRun
 	for i := range n {
@@ -89,20 +101,22 @@ func TestSelect(t *testing.T) {
 		wantNotFound *batches.NotFoundError
 		wantSizes    []string // the size parameter of each request
 	}{
+		// One row more than judged is read: it tells whether the judged
+		// ones are the newest (see TestSelectTies).
 		{name: "newest", batches: 12, req: batches.Request{Count: 1},
-			wantGated: names(0, 1), wantSizes: []string{"1"}},
+			wantGated: names(0, 1), wantSizes: []string{"2"}},
 		{name: "newest three", batches: 12, req: batches.Request{Count: 3},
-			wantGated: names(0, 3), wantSizes: []string{"3"}},
+			wantGated: names(0, 3), wantSizes: []string{"4"}},
 		{name: "baseline after the gated", batches: 12, req: batches.Request{Count: 3, Baseline: 2},
-			wantGated: names(0, 3), wantBaseline: names(3, 5), wantSizes: []string{"5"}},
+			wantGated: names(0, 3), wantBaseline: names(3, 5), wantSizes: []string{"6"}},
 		{name: "more than a page can hold", batches: 160, req: batches.Request{Count: 100, Baseline: 50},
 			wantGated: names(0, 100), wantBaseline: names(100, 150), wantSizes: []string{"100", "100"}},
 		{name: "fewer batch runs than asked", batches: 3, req: batches.Request{Count: 2, Baseline: 5},
-			wantGated: names(0, 2), wantBaseline: names(2, 3), wantSizes: []string{"7"}},
+			wantGated: names(0, 2), wantBaseline: names(2, 3), wantSizes: []string{"8"}},
 		{name: "fewer than the gated count", batches: 2, req: batches.Request{Count: 5},
-			wantGated: names(0, 2), wantSizes: []string{"5"}},
+			wantGated: names(0, 2), wantSizes: []string{"6"}},
 		{name: "no batch runs", batches: 0, req: batches.Request{Count: 1, Baseline: 3},
-			wantSizes: []string{"4"}},
+			wantSizes: []string{"5"}},
 		{name: "batch id on the first page", batches: 40, req: batches.Request{Count: 1, BatchID: "batch_003"},
 			wantGated: names(3, 4), wantSizes: []string{"25"}},
 		{name: "batch id on a later page", batches: 40, req: batches.Request{Count: 2, Baseline: 1, BatchID: "batch_030"},
@@ -110,7 +124,7 @@ func TestSelect(t *testing.T) {
 		{name: "batch id, selection across pages", batches: 40, req: batches.Request{Count: 2, Baseline: 2, BatchID: "batch_023"},
 			wantGated: names(23, 25), wantBaseline: names(25, 27), wantSizes: []string{"25", "25"}},
 		{name: "batch id, large request", batches: 40, req: batches.Request{Count: 30, BatchID: "batch_000"},
-			wantGated: names(0, 30), wantSizes: []string{"30"}},
+			wantGated: names(0, 30), wantSizes: []string{"31"}},
 		{name: "batch id, capped page", batches: 150, req: batches.Request{Count: 100, Baseline: 30, BatchID: "batch_010"},
 			wantGated: names(10, 110), wantBaseline: names(110, 140), wantSizes: []string{"100", "100"}},
 		{name: "batch id is the oldest", batches: 30, req: batches.Request{Count: 2, Baseline: 2, BatchID: "batch_029"},
@@ -118,7 +132,7 @@ func TestSelect(t *testing.T) {
 		{name: "a trend of ten", batches: 12, req: batches.Request{Count: 1, Trend: 10},
 			wantGated: names(0, 1), wantEarlier: names(1, 10), wantSizes: []string{"10"}},
 		{name: "a trend shorter than the selection", batches: 12, req: batches.Request{Count: 3, Baseline: 8, Trend: 10},
-			wantGated: names(0, 3), wantBaseline: names(3, 11), wantSizes: []string{"11"}},
+			wantGated: names(0, 3), wantBaseline: names(3, 11), wantSizes: []string{"12"}},
 		{name: "a trend from a batch id", batches: 40, req: batches.Request{Count: 1, Baseline: 1, BatchID: "batch_035", Trend: 10},
 			wantGated: names(35, 36), wantBaseline: names(36, 37), wantEarlier: names(37, 40), wantSizes: []string{"25", "25"}},
 		{name: "batch id not found", batches: 30, req: batches.Request{Count: 1, BatchID: "batch_999"},
@@ -188,7 +202,9 @@ func TestSelectCopiesRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := batches.Selection{Gated: finishedRuns(2), Baseline: finishedRuns(3)[2:]}
+	// Only the gated keep test cases, each id once: the second's tc_1 and
+	// the baseline's are counted, not kept.
+	want := batches.Selection{Gated: append(finishedRuns(1), folded(finished(1))...), Baseline: folded(finished(2))}
 	if diff := cmp.Diff(want, sel); diff != "" {
 		t.Errorf("selection mismatch (-want +got):\n%s", diff)
 	}
@@ -543,12 +559,10 @@ func TestWaitErrors(t *testing.T) {
 			FirstPoll: time.Second, MaxPoll: time.Minute, StallPolls: 3,
 		}
 		_, err = w.Wait(t.Context(), c, batches.Request{AgentID: "agent_moved", Count: 1}, sel, time.Hour)
-		var nf *batches.NotFoundError
-		if !errors.As(err, &nf) {
-			t.Fatalf("got error %v, want a *NotFoundError", err)
-		}
-		if diff := cmp.Diff(&batches.NotFoundError{AgentID: "agent_moved", BatchID: "batch_new", Scanned: 2}, nf); diff != "" {
-			t.Errorf("error mismatch (-want +got):\n%s", diff)
+		// Not a batch-id the user gave: the batch run the gate chose is gone.
+		var de *sigmamind.DataError
+		if !errors.As(err, &de) || de.BatchID != "batch_new" || !strings.Contains(de.Problem, "it was listed running (3 of 30 attempts executed) when the gate chose the batch runs to judge, then no longer listed") {
+			t.Fatalf("got error %v, want a *DataError saying batch_new is gone", err)
 		}
 	})
 }

@@ -196,7 +196,7 @@ func TestSelectLaterCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := batches.Selection{Gated: []sigmamind.BatchRun{later}, Baseline: finishedRuns(2)[1:], Earlier: []sigmamind.BatchRun{finished(2), finished(3)}}
+	want := batches.Selection{Gated: []sigmamind.BatchRun{later}, Baseline: folded(finished(1)), Earlier: folded(finished(2), finished(3))}
 	if diff := cmp.Diff(want, sel); diff != "" {
 		t.Errorf("selection mismatch (-want +got):\n%s", diff)
 	}

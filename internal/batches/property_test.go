@@ -50,8 +50,14 @@ func randomWorld(rng *rand.Rand) world {
 			b.TestCases = []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: total}}
 		}
 		w.rows = append(w.rows, b)
-		// Ties too: the same second is still newest first.
-		created = created.Add(-time.Duration(rng.IntN(3)) * time.Hour)
+		// Ties too: the same second is still newest first. Not where the
+		// gated ones end, nor the judged ones: which are judged would be
+		// unknown (see TestSelectTies).
+		step := time.Duration(rng.IntN(3)) * time.Hour
+		if next := i + 1; next == w.req.Count && w.req.Baseline > 0 || next == w.judgedRows() {
+			step = max(step, time.Hour)
+		}
+		created = created.Add(-step)
 	}
 	w.rules.MinAttempts = 1
 	w.rules.MaxFailureRate = ptr(gate.MustRate([]string{"0", "10%", "30%", "60%"}[rng.IntN(4)]))

@@ -20,6 +20,9 @@ func BenchmarkRedact(b *testing.B) {
 		{"near misses", fill(`sk\_live\_0123456789abcde `)},
 		{"keys", fill(key + " ")},
 		{"encoded keys", fill(`sk%5Flive\u005f0123456789abcdef `)},
+		{"invisible", fill("\u200b")},
+		{"near misses with gaps", fill("s\u200bk\n_\u2060live\r\n_0123456789abcde%E2%80%8B&#8203;\\u00ad ")},
+		{"keys with gaps", fill("sk_live_\u200b0123456789\nabcdef ")},
 	}
 	s := NewSecrets(key)
 	for _, tt := range texts {

@@ -11,30 +11,36 @@ import (
 // pattern is a regular expression over bytes, built in code: the forms a
 // character of a secret may take in text.
 type pattern struct {
-	op   op
-	s    string     // opBytes
-	v    byte       // opHex: a value from 0 to 15
-	subs []*pattern // opSeq, opAlt, opOpt
+	op     op
+	s      string     // opBytes
+	v, hi  byte       // opHex: values from v to hi, each from 0 to 15
+	lo, up rune       // opRunes
+	subs   []*pattern // opSeq, opAlt, opOpt
 }
 
 type op uint8
 
 const (
 	opBytes op = iota // exactly the bytes s
-	opHex             // the hex digit for v, in either case
+	opHex             // a hex digit for a value from v to hi, in either case
 	opSeq             // subs one after another
 	opAlt             // any one of subs
 	opOpt             // subs[0] or nothing
 	opZeros           // any number of '0': leading zeros of an HTML character reference
+	opRunes           // the UTF-8 of any code point from lo to up (see build)
 )
 
 func lit(s string) *pattern       { return &pattern{op: opBytes, s: s} }
 func seq(ps ...*pattern) *pattern { return &pattern{op: opSeq, subs: ps} }
 func alt(ps ...*pattern) *pattern { return &pattern{op: opAlt, subs: ps} }
 func opt(p *pattern) *pattern     { return &pattern{op: opOpt, subs: []*pattern{p}} }
-func hexDigit(v byte) *pattern    { return &pattern{op: opHex, v: v & 15} }
+func hexDigit(v byte) *pattern    { return &pattern{op: opHex, v: v & 15, hi: v & 15} }
 func zeros() *pattern             { return &pattern{op: opZeros} }
 func hexByte(b byte) *pattern     { return seq(hexDigit(b>>4), hexDigit(b)) }
+
+func hexRange(lo, hi byte) *pattern { return &pattern{op: opHex, v: lo & 15, hi: hi & 15} }
+func runes(lo, up rune) *pattern    { return &pattern{op: opRunes, lo: lo, up: up} }
+
 func hexFixed(n uint32, w int) *pattern {
 	ps := make([]*pattern, w)
 	for i := range w {
@@ -178,6 +184,10 @@ type charDFA struct {
 	next   [][]transition
 	accept []bool
 	first  [256]bool // the bytes that leave the start state
+	// start is where each byte leads from the start state, -1 nowhere:
+	// every partial match begins there, and the gaps' start has many ways
+	// out, too many to search one by one for every byte.
+	start [256]int32
 }
 
 type transition struct {
@@ -186,6 +196,9 @@ type transition struct {
 }
 
 func (d *charDFA) step(state int32, b byte) int32 {
+	if state == 0 {
+		return d.start[b]
+	}
 	for _, t := range d.next[state] {
 		if t.b == b {
 			return t.to
@@ -241,9 +254,33 @@ func (n *nfa) build(p *pattern, from int32) int32 {
 		return from
 	case opHex:
 		to := n.node()
-		d := "0123456789abcdef"[p.v]
-		n.edges[from] = append(n.edges[from], nfaEdge{d, "0123456789ABCDEF"[p.v], to})
+		for v := p.v; v <= p.hi; v++ {
+			n.edges[from] = append(n.edges[from], nfaEdge{"0123456789abcdef"[v], "0123456789ABCDEF"[v], to})
+		}
 		return to
+	case opRunes:
+		// Only ranges whose code points share all but whole trailing
+		// bytes (80 to BF), as the tag characters U+E0000 to U+E0FFF do:
+		// one fixed start, then any continuation byte.
+		lo, up := utf8.AppendRune(nil, p.lo), utf8.AppendRune(nil, p.up)
+		i := 0
+		for i < len(lo) && len(lo) == len(up) && lo[i] == up[i] {
+			i++
+		}
+		for k := i; k < len(lo); k++ {
+			if len(lo) != len(up) || lo[k] != 0x80 || up[k] != 0xBF {
+				panic("untrusted: a code point range that is not whole UTF-8 blocks")
+			}
+		}
+		from = n.build(lit(string(lo[:i])), from)
+		for range len(lo) - i {
+			to := n.node()
+			for b := 0x80; b <= 0xBF; b++ {
+				n.edges[from] = append(n.edges[from], nfaEdge{byte(b), byte(b), to})
+			}
+			from = to
+		}
+		return from
 	case opSeq:
 		for _, s := range p.subs {
 			from = n.build(s, from)
@@ -342,8 +379,12 @@ func compile(p *pattern) *charDFA {
 			targets[b] = targets[b][:0]
 		}
 	}
+	for b := range d.start {
+		d.start[b] = -1
+	}
 	for _, t := range d.next[0] {
 		d.first[t.b] = true
+		d.start[t.b] = t.to
 	}
 	return d
 }

@@ -12,10 +12,12 @@ import (
 )
 
 // FuzzRedactEncoded builds text around a secret written with a mix of
-// encodings, character by character, then maybe encoded whole once more
-// (two encoders deep at most, as forms are), and checks that the secret is gone in every encoding, that redacting
-// again changes nothing, and that text that cannot hold the secret is left
-// as it was.
+// encodings, character by character, with maybe something invisible or a
+// line break between two characters (untrustedtest.Gaps), then maybe
+// encoded whole once more (two encoders deep at most, as forms are), and
+// checks that the secret is gone in every encoding, that redacting again
+// changes nothing, and that text that cannot hold the secret is left as it
+// was.
 func FuzzRedactEncoded(f *testing.F) {
 	for _, s := range testSecrets {
 		f.Add(s, "before ", " after", []byte{0, 1, 2, 3, 4, 5, 6, 7})
@@ -23,6 +25,9 @@ func FuzzRedactEncoded(f *testing.F) {
 	f.Add(key, `\`, "%", []byte{3, 3, 9, 200, 17})
 	f.Add("*abcdefg", "", "abcdefgabcdefg", []byte{0})
 	f.Add(key, key[:10], key[10:], []byte{40, 41, 42, 43, 44})
+	f.Add(key, "x\u200b", "\n", []byte{0, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 26})
+	f.Add("sk-live-0123456789abcdef", "", "", []byte{0, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 8})
+	gaps := untrustedtest.Gaps
 	f.Fuzz(func(t *testing.T, secret, prefix, suffix string, choices []byte) {
 		if !utf8.ValidString(secret) || utf8.RuneCountInString(secret) < 8 || len(secret) > 64 {
 			return
@@ -33,6 +38,13 @@ func FuzzRedactEncoded(f *testing.F) {
 			e := encoders[0]
 			if i < len(choices) {
 				e = encoders[int(choices[i])%len(encoders)]
+				// A choice with its top bit set puts a gap before the
+				// character (none before the first).
+				if i > 0 && choices[i]&0x80 != 0 {
+					gap := gaps[int(choices[i]&0x7f)%len(gaps)]
+					nested = nested || strings.ContainsAny(gap, `\%&`)
+					b.WriteString(gap)
+				}
 			}
 			i++
 			nested = nested || strings.Contains(e.Name, " of ")
@@ -41,7 +53,8 @@ func FuzzRedactEncoded(f *testing.F) {
 		encoded := b.String()
 		if i < len(choices) {
 			e := encoders[int(choices[i])%len(encoders)]
-			if !nested && !strings.Contains(e.Name, " of ") && !strings.Contains(e.Name, "every") {
+			// Gaps go between characters, not inside the forms of one.
+			if !nested && !strings.Contains(e.Name, " of ") && !strings.Contains(e.Name, "every") && !strings.Contains(e.Name, "between") {
 				encoded = e.Encode(encoded)
 			}
 		}
@@ -56,9 +69,10 @@ func FuzzRedactEncoded(f *testing.F) {
 		if again := Redact(out, secret); again != out {
 			t.Errorf("redacting %q again gave %q", out, again)
 		}
-		// Without '%', '\', '&' or '+' the secret can only be itself.
+		// Without '%', '\', '&' or '+' the secret can only be itself, with
+		// maybe invisible characters or line breaks within.
 		for _, clean := range []string{prefix, suffix} {
-			if !strings.ContainsAny(clean, `%\&+`) && !strings.Contains(clean, secret) {
+			if !strings.ContainsAny(clean, `%\&+`) && !strings.Contains(untrustedtest.WithoutGaps(clean), untrustedtest.WithoutGaps(secret)) {
 				if got := Redact(clean, secret); got != clean {
 					t.Errorf("Redact(%q), which holds no secret, = %q", clean, got)
 				}
@@ -76,6 +90,7 @@ func FuzzSameAsRegexp(f *testing.F) {
 	f.Add("aa", "aaaa")
 	f.Add(`"`, `\\&quot; &#x0022 \"`)
 	f.Add("ab", "a%252")
+	f.Add("ab", "a\u200bb a%E2%80%8Bb a\\nb a\r\n\u2060b a\U000E0041b a\\udb40\\udc41b a&#xE0041;b a%255Cnb")
 	f.Fuzz(func(t *testing.T, secret, text string) {
 		if secret == "" || len(secret) > 3 || len(text) > 200 {
 			return
@@ -104,9 +119,14 @@ func oracle(secret string) *regexp.Regexp {
 	if len(oracles) > 64 {
 		clear(oracles)
 	}
+	var gap strings.Builder
+	writeRegexp(&gap, gapPattern())
 	var b strings.Builder
 	b.WriteString("^(?:")
 	for i := 0; i < len(secret); i++ {
+		if i > 0 {
+			b.WriteString("(?:" + gap.String() + ")*")
+		}
 		writeRegexp(&b, forms([]byte{secret[i]}, depth))
 	}
 	b.WriteString(")")
@@ -121,12 +141,17 @@ func writeRegexp(b *strings.Builder, p *pattern) {
 	case opBytes:
 		b.WriteString(regexp.QuoteMeta(p.s))
 	case opHex:
-		lower, upper := "0123456789abcdef"[p.v], "0123456789ABCDEF"[p.v]
-		if lower == upper {
+		b.WriteByte('[')
+		for v := p.v; v <= p.hi; v++ {
+			lower, upper := "0123456789abcdef"[v], "0123456789ABCDEF"[v]
 			b.WriteByte(lower)
-		} else {
-			fmt.Fprintf(b, "[%c%c]", lower, upper)
+			if lower != upper {
+				b.WriteByte(upper)
+			}
 		}
+		b.WriteByte(']')
+	case opRunes:
+		fmt.Fprintf(b, `[\x{%X}-\x{%X}]`, p.lo, p.up)
 	case opSeq, opAlt:
 		b.WriteString("(?:")
 		for i, s := range p.subs {

@@ -19,18 +19,23 @@ const Mask = "***"
 
 // Secrets finds secrets in text, each character of a secret in any of the
 // forms that encoders write (see forms), in any mix: `sk\_live`,
-// `sk%5Flive`, `sk\u005flive` and `sk&#95;live` all hold "sk_live". Its
-// zero value finds nothing; make one with NewSecrets.
+// `sk%5Flive`, `sk\u005flive` and `sk&#95;live` all hold "sk_live"; and with
+// any number of invisible characters or line breaks between two of its
+// characters, in any of those forms too (see gaps.go). Its zero value finds
+// nothing; make one with NewSecrets.
 //
 // Matching is a simulation of one small deterministic automaton per
-// character of a secret: its time is linear in the text, times the few
-// partial matches alive at a time, whatever the text holds. A Secrets is
-// safe for concurrent use.
+// character of a secret, and one for what may come between two: its time is
+// linear in the text, times the few partial matches alive at a time,
+// whatever the text holds. A Secrets is safe for concurrent use.
 type Secrets struct {
 	secrets [][]*charDFA
 	offsets [][]int // where the states of each character start, counting all
-	states  int
-	first   [256]bool // the bytes that can start a match
+	// gaps[k][j] is where the states of the gap before character j of
+	// secret k start (j from 1): see gaps.go.
+	gaps  [][]int
+	gap   *charDFA
+	first [256]bool // the bytes that can start a match
 	// star is set when a secret holds '*': Mask next to what is left of the
 	// text can then spell that secret again.
 	star bool
@@ -38,7 +43,8 @@ type Secrets struct {
 
 // NewSecrets returns a Secrets that finds every non-empty one of secrets.
 func NewSecrets(secrets ...string) *Secrets {
-	s := &Secrets{}
+	s := &Secrets{gap: gapDFA()}
+	states := 0
 	for _, secret := range secrets {
 		if secret == "" {
 			continue
@@ -49,12 +55,17 @@ func NewSecrets(secrets ...string) *Secrets {
 			chars = append(chars, dfaFor([]byte(secret[i:i+size])))
 			i += size
 		}
-		offsets := make([]int, len(chars))
+		offsets, gaps := make([]int, len(chars)), make([]int, len(chars))
 		for j, d := range chars {
-			offsets[j] = s.states
-			s.states += len(d.next)
+			offsets[j] = states
+			states += len(d.next)
+			if j > 0 {
+				gaps[j] = states
+				states += len(s.gap.next)
+			}
 		}
 		s.offsets = append(s.offsets, offsets)
+		s.gaps = append(s.gaps, gaps)
 		for b, ok := range chars[0].first {
 			s.first[b] = s.first[b] || ok
 		}
@@ -115,11 +126,26 @@ func (s *Secrets) redact(text string) (string, bool) {
 type span struct{ start, end int }
 
 // thread is a partial match: of secret, char characters are matched, and
-// the automaton of the next one is in state.
+// the automaton of the next one is in state; or, in a gap, that of a
+// character that may come before it (see gaps.go). A thread in state 0 of a
+// character after the first may begin either.
+//
+// It has four fields, so that the compiler keeps it in registers: a fifth
+// makes matching twice as slow. at holds both char and gap.
 type thread struct {
-	secret, char, state int32
-	start               int
+	secret, at, state int32
+	start             int
 }
+
+func at(char int32, gap bool) int32 {
+	if gap {
+		return char<<1 | 1
+	}
+	return char << 1
+}
+
+func (t thread) char() int32 { return t.at >> 1 }
+func (t thread) gap() bool   { return t.at&1 == 1 }
 
 // once masks every match in text, in one pass.
 func (s *Secrets) once(text string) (string, bool) {
@@ -169,20 +195,37 @@ func (s *Secrets) find(text string) []span {
 		next = next[:0]
 		ts.step++
 		for _, t := range cur {
-			chars := s.secrets[t.secret]
-			d := chars[t.char]
+			char, gap := t.char(), t.gap()
+			d := s.secrets[t.secret][char]
+			if gap {
+				d = s.gap
+			}
+			if t.state == 0 && !gap && char > 0 {
+				// Between two characters, a gap may begin instead.
+				if to := s.gap.start[c]; to >= 0 {
+					next = ts.add(s, next, thread{t.secret, at(char, true), to, t.start})
+					if s.gap.accept[to] {
+						next = ts.add(s, next, thread{t.secret, t.at, 0, t.start})
+					}
+				}
+			}
 			to := d.step(t.state, c)
 			if to < 0 {
 				continue
 			}
-			next = ts.add(s, next, thread{t.secret, t.char, to, t.start})
+			next = ts.add(s, next, thread{t.secret, t.at, to, t.start})
 			if !d.accept[to] {
 				continue
 			}
-			if int(t.char)+1 == len(chars) {
+			switch {
+			case gap:
+				// Between two characters again: the next one, or another
+				// gap, may follow.
+				next = ts.add(s, next, thread{t.secret, at(char, false), 0, t.start})
+			case int(char)+1 == len(s.secrets[t.secret]):
 				spans = addSpan(spans, span{t.start, i + 1})
-			} else {
-				next = ts.add(s, next, thread{t.secret, t.char + 1, 0, t.start})
+			default:
+				next = ts.add(s, next, thread{t.secret, at(char+1, false), 0, t.start})
 			}
 		}
 		cur, next = next, cur
@@ -203,25 +246,31 @@ func addSpan(spans []span, m span) []span {
 
 // threadSet finds a thread already in the list for this step. A few
 // threads are searched one by one; past that, as a text made for it may
-// bring, by a table of every state, made then.
+// bring, by a map of the states that had a thread, made then. (A table of
+// every state would be large: the gaps' automaton has thousands.)
 type threadSet struct {
 	step int
-	seen []int // the step at which each state last got a thread
+	seen map[int]int // the step at which a state last got a thread
 }
 
 const fewThreads = 16
 
 func (ts *threadSet) add(s *Secrets, list []thread, t thread) []thread {
-	id := func(t thread) int { return s.offsets[t.secret][t.char] + int(t.state) }
+	id := func(t thread) int {
+		if t.gap() {
+			return s.gaps[t.secret][t.char()] + int(t.state)
+		}
+		return s.offsets[t.secret][t.char()] + int(t.state)
+	}
 	if ts.seen == nil {
 		for _, u := range list {
-			if u.secret == t.secret && u.char == t.char && u.state == t.state {
+			if u.secret == t.secret && u.at == t.at && u.state == t.state {
 				return list
 			}
 		}
 		list = append(list, t)
 		if len(list) > fewThreads {
-			ts.seen = make([]int, s.states)
+			ts.seen = make(map[int]int)
 			for _, u := range list {
 				ts.seen[id(u)] = ts.step
 			}

@@ -67,6 +67,82 @@ var Encoders = []Encoder{
 	}},
 	{"json of percent, every byte", func(s string) string { return jsonString(true)(perByte("%%%02x")(s)) }},
 	{"html of json", func(s string) string { return html.EscapeString(jsonString(true)(s)) }},
+	{"zero width space between characters", Between("\u200b")},
+	{"word joiner between characters", Between("\u2060")},
+	{"soft hyphen between characters", Between("\u00ad")},
+	{"combining grapheme joiner between characters", Between("\u034f")},
+	{"byte order mark between characters", Between("\ufeff")},
+	{"variation selector between characters", Between("\ufe0f")},
+	{"bidi override between characters", Between("\u202e")},
+	{"tag character between characters", Between("\U000E0041")},
+	{"line feed between characters", Between("\n")},
+	{"carriage return and line feed between characters", Between("\r\n")},
+	{"line separator between characters", Between("\u2028")},
+	{"strconv.QuoteToASCII of zero width space between characters", func(s string) string {
+		q := strconv.QuoteToASCII(Between("\u200b")(s))
+		return q[1 : len(q)-1]
+	}},
+	{"json of line feed between characters", func(s string) string { return jsonString(true)(Between("\n")(s)) }},
+	{"url.QueryEscape of zero width space between characters", func(s string) string { return url.QueryEscape(Between("\u200b")(s)) }},
+	{"runner data of carriage return and line feed between characters", func(s string) string { return RunnerData(Between("\r\n")(s)) }},
+	{"html reference of zero width space between characters", Between("&#8203;")},
+	{"json of tag character between characters", Between(`\udb40\udc41`)},
+}
+
+// Between puts gap between every two characters: what leaves a secret
+// whole to the eye (see Gaps).
+func Between(gap string) func(string) string {
+	return func(s string) string {
+		var b strings.Builder
+		for i, r := range s {
+			if i > 0 {
+				b.WriteString(gap)
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+}
+
+// Gaps are what may come between two characters of a secret and leave it
+// whole to the eye: characters that show nothing (Unicode's
+// Default_Ignorable_Code_Point) and line breaks, which a summary shows as a
+// space and which split a log line; as themselves, and as encoders write
+// them.
+var Gaps = []string{
+	"\u00ad", "\u034f", "\u061c", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u180b", "\u180e", "\u180f",
+	"\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202e", "\u2060", "\u2064", "\u206f",
+	"\u3164", "\ufe00", "\ufe0f", "\ufeff", "\uffa0", "\U0001BCA0", "\U0001BCA3", "\U0001D173", "\U0001D17A",
+	"\U000E0000", "\U000E0001", "\U000E0041", "\U000E0FFF",
+	"\n", "\r", "\r\n", "\u2028", "\u2029",
+	`\u200b`, `\u200B`, `\u2028`, `\ufeff`, "%E2%80%8B", "%e2%80%8b", "%C2%AD", "&#8203;", "&#x200B", "&#173;",
+	`\n`, `\r\n`, "%0A", "%0D%0A", "&#10;", "&NewLine;",
+	`\udb40\udc41`, `\U000e0041`, "%F3%A0%81%81", "&#xE0041;",
+}
+
+// WithoutGaps is s without the characters that show nothing and the line
+// breaks, as themselves: what a reader sees of it.
+func WithoutGaps(s string) string {
+	return strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// invisible reports a Default_Ignorable_Code_Point or a line break. It does
+// not share the list of package untrusted, so that it can check it.
+func invisible(r rune) bool {
+	switch {
+	case r == '\n', r == '\r', r == 0x2028, r == 0x2029,
+		r == 0x00AD, r == 0x034F, r == 0x061C, r >= 0x115F && r <= 0x1160, r >= 0x17B4 && r <= 0x17B5,
+		r >= 0x180B && r <= 0x180F, r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E,
+		r >= 0x2060 && r <= 0x206F, r == 0x3164, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF, r == 0xFFA0,
+		r >= 0x1BCA0 && r <= 0x1BCA3, r >= 0x1D173 && r <= 0x1D17A, r >= 0xE0000 && r <= 0xE0FFF:
+		return true
+	}
+	return false
 }
 
 // Encode writes s with the encoder of that name.
