@@ -29,6 +29,10 @@ type Result struct {
 	TrendRows int
 	// TestCases are the distinct test cases of the gated batch runs.
 	TestCases []TestCase
+	// TestCasesNotKept is at least how many more test cases the gated batch
+	// runs list than TestCases holds: the client keeps a bounded number for
+	// display, and counts the rest.
+	TestCasesNotKept int
 	// Notes say what the trend leaves out and why, in plain text.
 	Notes []string
 	// Inputs are the settings that shaped the result, by input name. They
@@ -366,7 +370,12 @@ func details(b *strings.Builder, r Result, budget int) {
 		}
 	}
 	const closing = "\n</details>\n\n"
-	open := fmt.Sprintf("<details><summary>%s of the gated batch runs</summary>\n\n", plural(len(cases), "test case", "test cases")) +
+	what := plural(len(cases), "test case", "test cases") + " of the gated batch runs"
+	if r.TestCasesNotKept > 0 {
+		// Nothing silent: the table is not the whole suite.
+		what += fmt.Sprintf(" (at least %d more not shown: more than sigmagate keeps for display)", r.TestCasesNotKept)
+	}
+	open := fmt.Sprintf("<details><summary>%s</summary>\n\n", what) +
 		"| Test case | Model | Attempts | Mock data |\n|:--|:--|--:|:--|\n"
 	// Keep room for what may follow the rows: the closing tag and the lines
 	// that say what was left out.

@@ -23,12 +23,14 @@ func rows(sel batches.Selection) []report.Row {
 }
 
 // testCases are the distinct test cases of the gated batch runs, in the
-// order they are first listed. Test cases without an id are all kept: there
-// is nothing to tell them apart by.
-func testCases(gated []sigmamind.BatchRun) []report.TestCase {
-	var out []report.TestCase
+// order they are first listed, and at least how many more they list than
+// were kept for display. Test cases without an id are all kept: there is
+// nothing to tell them apart by.
+func testCases(gated []sigmamind.BatchRun) (out []report.TestCase, notKept int) {
 	seen := map[string]bool{}
+	listed := int64(0) // the most that one gated run lists: a lower bound of the distinct ones
 	for _, run := range gated {
+		listed = max(listed, run.TestCaseCount())
 		for _, tc := range run.TestCases {
 			if tc.TestCaseID != "" && seen[tc.TestCaseID] {
 				continue
@@ -42,5 +44,5 @@ func testCases(gated []sigmamind.BatchRun) []report.TestCase {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, int(max(listed-int64(len(out)), 0))
 }

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,29 @@ func TestRows(t *testing.T) {
 		{ID: "tc_cancel", Label: "Cancel", Attempts: 3},
 		{Label: "no id", Attempts: 2},
 	}
-	if diff := cmp.Diff(wantCases, testCases(sel.Gated)); diff != "" {
+	cases, notKept := testCases(sel.Gated)
+	if diff := cmp.Diff(wantCases, cases); diff != "" {
 		t.Errorf("test cases mismatch (-want +got):\n%s", diff)
+	}
+	if notKept != 0 {
+		t.Errorf("test cases not kept = %d, want 0", notKept)
+	}
+}
+
+// TestTestCasesNotKept: a gated run that lists more test cases than were
+// kept for display is never shown as the whole suite.
+func TestTestCasesNotKept(t *testing.T) {
+	t.Parallel()
+	run := sigmamind.BatchRun{BatchID: "b", TestCases: []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: 5}, {TestCaseID: "tc_2", Attempt: 5}},
+		LeftOutTestCases: 1500, LeftOutAttempts: 7500}
+	again := run // a second gated run of the same suite adds nothing new
+	cases, notKept := testCases([]sigmamind.BatchRun{run, again})
+	if len(cases) != 2 || notKept != 1500 {
+		t.Errorf("kept %d, not kept %d; want 2 and 1500", len(cases), notKept)
+	}
+	r := report.Result{AgentID: "agent_x", TestCases: cases, TestCasesNotKept: notKept,
+		Gate: gate.Result{Verdict: gate.Pass, Counts: gate.Counts{Batches: 1, Successful: 5, Total: 5}}}
+	if md := report.Markdown([]report.Result{r}); !strings.Contains(md, "2 test cases of the gated batch runs (at least 1500 more not shown") {
+		t.Errorf("the summary does not say test cases were left out:\n%s", md)
 	}
 }

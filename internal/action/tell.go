@@ -49,7 +49,8 @@ func result(l loaded, j judged, d policy.Decision) report.Result {
 	case j.err != nil:
 		r.Err, r.Hint = fmt.Sprintf("could not list the batch runs of agent %s: %v", cfg.AgentID, j.err), hint(j.err, cfg)
 	default:
-		r.Gate, r.Rows, r.TestCases, r.Notes = j.gate, rows(j.sel), testCases(j.sel.Gated), j.sel.Notes
+		r.Gate, r.Rows, r.Notes = j.gate, rows(j.sel), j.sel.Notes
+		r.TestCases, r.TestCasesNotKept = testCases(j.sel.Gated)
 		if len(j.sel.Gated) > 0 && j.sel.Gated[0].Agent != nil {
 			r.AgentName = j.sel.Gated[0].Agent.Name
 		}
