@@ -243,6 +243,11 @@ func (w Waiter) Wait(ctx context.Context, l Lister, req Request, sel Selection, 
 	return sel, nil
 }
 
+// CarryOver applies the rules that hold between two polls of the same batch
+// runs to next, as Wait does: counts never go down, configured attempts never
+// shrink. It is for callers that poll batch runs themselves.
+func CarryOver(prev, next Selection) error { return carryOver(prev, next) }
+
 // carryOver keeps in next what an earlier poll showed of its batch runs, as
 // one run of the gate has seen them. Configured attempts never shrink: a
 // later poll that lists fewer test cases, or none, has not made a batch
