@@ -146,11 +146,6 @@ type Config struct {
 	APIURL         string
 	BatchID        string
 	Batches        int
-	// RunAll starts a batch run of every test case of the agent; otherwise
-	// RunTestCases, when not empty, are the test cases to start one with.
-	RunAll       bool
-	RunTestCases []string
-	MaxRuns      int
 	Rules          gate.Rules
 	OnInconclusive string // fail, warn or pass
 	Wait           time.Duration
@@ -160,6 +155,12 @@ type Config struct {
 	Summary        bool
 	Timeout        time.Duration
 	Retries        int
+
+	// RunAll starts a batch run of every test case of the agent; otherwise
+	// RunTestCases, when not empty, are the test cases to start one with.
+	RunAll       bool
+	RunTestCases []string
+	MaxRuns      int
 }
 
 // InputError is one invalid input.
