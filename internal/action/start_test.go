@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sigmagate/sigmagate/gate"
+	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -147,3 +149,47 @@ func TestShortSHAAndPullRequest(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// look keeps each rule's first decided verdict, and tells a stop for want
+// of a reachable pass from the budget's end; where inconclusive verdicts do
+// not fail, the runs left are still worth spending.
+func TestLook(t *testing.T) {
+	t.Parallel()
+	limit := gate.MustRate("10%")
+	run := func(failed int64) sigmamind.BatchRun {
+		return sigmamind.BatchRun{TestCases: []sigmamind.TestCase{{TestCaseID: "tc_1", Attempt: 30}}, SuccessfulAttempts: 30 - failed, FailedAttempts: failed, TotalAttempts: 30}
+	}
+	// 30 attempts a run, 6 runs, 10% at 95%: look 2 passes at most 1
+	// failure and fails at 12 or more; from 11, no later look can pass.
+	tests := []struct {
+		name           string
+		failed         []int64
+		onInconclusive string
+		wantMore       bool
+		wantFutile     bool
+		wantDecided    map[string]gate.Verdict
+	}{
+		{"pass", []int64{1, 0}, "fail", false, false, map[string]gate.Verdict{"max-failure-rate": gate.Pass}},
+		{"fail", []int64{6, 6}, "fail", false, false, map[string]gate.Verdict{"max-failure-rate": gate.Fail}},
+		{"undecided", []int64{2, 2}, "fail", true, false, map[string]gate.Verdict{}},
+		{"no pass reachable", []int64{5, 6}, "fail", false, true, map[string]gate.Verdict{}},
+		{"no pass reachable, but inconclusive warns", []int64{5, 6}, "warn", true, true, map[string]gate.Verdict{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config.Config{MaxRuns: 6, OnInconclusive: tt.onInconclusive, Rules: gate.Rules{MaxFailureRate: &limit, Confidence: 0.95}}
+			st := &starts{runAttempts: 30, maxRuns: 6, decided: map[string]gate.Verdict{}}
+			for _, f := range tt.failed {
+				st.runs = append(st.runs, run(f))
+			}
+			more, futile, err := st.look(cfg, len(tt.failed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]any{tt.wantMore, tt.wantFutile, tt.wantDecided}, []any{more, futile, st.decided}); diff != "" {
+				t.Errorf("more, futile, decided (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
