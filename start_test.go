@@ -124,7 +124,7 @@ func TestRunTestCasesStartsAndJudgesOneRun(t *testing.T) {
 				t.Errorf("batch runs %v; started-batch-ids %s, batch-ids %s", runs, s.Outputs["started-batch-ids"], s.Outputs["batch-ids"])
 			}
 			n := strings.Count(tt.wantBody, "tc_")
-			if !strings.Contains(s.Stdout, fmt.Sprintf("will run %d test case(s) = %d attempts a run, up to 1 run(s)", n, 5*n)) {
+			if !strings.Contains(s.Stdout, fmt.Sprintf("will run %d test case(s) × 5 attempts = %d attempts a run, up to 1 run(s)", n, 5*n)) {
 				t.Errorf("no line says what will run:\n%s", s.Stdout)
 			}
 			st := reportStarted(t, s)

@@ -104,7 +104,7 @@ func hint(err error, cfg config.Config) string {
 		if len(uncertain.Candidates) > 0 {
 			what = "batch run " + strings.Join(uncertain.Candidates, " or ")
 		}
-		return "SigmaMind may have started " + what + " for this request, which runs and costs simulated attempts: check the agent's batch runs in SigmaMind before re-running the job, which would start another; set batch-id to judge one that is running"
+		return "SigmaMind may have started " + what + " for this request, which runs and costs simulated attempts: check the agent's batch runs in SigmaMind before re-running the job, which would start another; to judge one of them, run the gate with batch-id instead of run-test-cases"
 	case errors.As(err, &data):
 		return "the gate does not judge data that cannot be true: report the batch run to SigmaMind; the gate fails on it until its data is fixed"
 	case errors.As(err, &resp):

@@ -26,6 +26,7 @@ import (
 type starts struct {
 	testCases   []string
 	runAttempts int64 // configured attempts of one run; 0 when unknown
+	each        int64 // attempts of every test case, when all have as many
 	maxRuns     int
 	// runs are the batch runs started, oldest first, as last read.
 	runs []sigmamind.BatchRun
@@ -92,8 +93,14 @@ func (s *step) start(ctx context.Context, client *sigmamind.Client, cfg config.C
 	} else {
 		st.testCases = cfg.RunTestCases
 	}
+	st.each = -1
 	for _, id := range st.testCases {
 		n, ok := attempts[id]
+		if st.each == -1 || st.each == n {
+			st.each = n
+		} else {
+			st.each = 0 // they differ
+		}
 		if !ok || n <= 0 {
 			// Not listed: SigmaMind says what is wrong with it when asked
 			// to run it, and the run says its size once read.
@@ -165,7 +172,9 @@ func (s *step) start(ctx context.Context, client *sigmamind.Client, cfg config.C
 // plan is the log line that says what will run.
 func (st *starts) plan() string {
 	what := fmt.Sprintf("%d test case(s)", len(st.testCases))
-	if st.runAttempts > 0 {
+	if st.runAttempts > 0 && st.each > 0 {
+		what += fmt.Sprintf(" × %d attempts = %d attempts a run", st.each, st.runAttempts)
+	} else if st.runAttempts > 0 {
 		what += fmt.Sprintf(" = %d attempts a run", st.runAttempts)
 	} else {
 		what += " (attempts a run unknown until the run is read)"
