@@ -1,8 +1,10 @@
 package action
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -191,5 +193,46 @@ func TestLook(t *testing.T) {
 				t.Errorf("more, futile, decided (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// wait bounds the waiting for the runs started: the clock moves on by every
+// pause, and the step stops once wait has passed, inconclusive.
+func TestStartedRunTimesOut(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := steptest.Now
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(clock))
+	t.Cleanup(srv.Close)
+	srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 50})
+	srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: 1})
+	vars, outPath, sumPath := steptest.Env(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
+		"max-failure-rate": "10%", "run-test-cases": "tc_1", "wait": "2m"})
+	var stdout, stderr strings.Builder
+	var slept []time.Duration
+	code := Main(context.Background(), nil, Env{
+		Getenv: func(k string) string { return vars[k] },
+		Stdout: &stdout, Stderr: &stderr, Now: clock, HTTP: &http.Client{}, Version: "test",
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			now = now.Add(d)
+			mu.Unlock()
+			slept = append(slept, d)
+			return ctx.Err()
+		},
+	})
+	s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
+	s.Read(t, outPath, sumPath)
+	if s.Exit != 1 || s.Outputs["result"] != "inconclusive" {
+		t.Errorf("exit %d, result %q; want 1, inconclusive\n%s", s.Exit, s.Outputs["result"], s.Stdout)
+	}
+	if got := stoppedBecause(t, s); got != "timed out" {
+		t.Errorf("stopped: %q; want timed out", got)
+	}
+	// 10s, 20s, 40s, then the 50s left of 2m.
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 50 * time.Second}
+	if diff := cmp.Diff(want, slept); diff != "" {
+		t.Errorf("pauses (-want +got):\n%s", diff)
 	}
 }
