@@ -26,6 +26,7 @@ type jsonReport struct {
 	Batches     []jsonBatch       `json:"batches,omitempty"`
 	Baseline    []jsonBatch       `json:"baselineBatches,omitempty"`
 	BaselineSum *gate.Counts      `json:"baselineCounts,omitempty"`
+	Started     *Started          `json:"started,omitempty"`
 	Omitted     []string          `json:"omitted,omitempty"`
 }
 
@@ -60,7 +61,7 @@ func jsonBatches(rows []Row, role Role) []jsonBatch {
 // JSON renders one result as a single line of JSON, at most MaxJSONBytes:
 // batch details, then long reasons, go before the report would grow past it.
 func JSON(r Result) string {
-	j := jsonReport{Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs}
+	j := jsonReport{Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs, Started: r.Started}
 	if r.Err != "" {
 		j.Error = r.Err
 	} else {
@@ -84,6 +85,12 @@ func JSON(r Result) string {
 		}
 		j.Rules, j.Notes, j.Omitted = rules, nil, append(j.Omitted, "long reasons", "notes")
 		j.Error = untrusted.Cut(j.Error, 1000)
+		out = marshal(j)
+	}
+	if len(out) > MaxJSONBytes && j.Started != nil && len(j.Started.TestCases) > 0 {
+		st := *j.Started
+		st.TestCases = nil
+		j.Started, j.Omitted = &st, append(j.Omitted, "started test cases")
 		out = marshal(j)
 	}
 	if len(out) > MaxJSONBytes {

@@ -47,6 +47,9 @@ type Result struct {
 	Err string
 	// Hint tells what to do about Err.
 	Hint string
+	// Started, when the gate started batch runs (run-test-cases), says
+	// which and why it started no more; nil otherwise.
+	Started *Started
 }
 
 // Role is what a listed batch run is to the verdict.
@@ -186,6 +189,7 @@ func renderHead(r Result) string {
 			fmt.Fprintf(&b, "**What to do:** %s\n\n", cell(r.Hint, 1000))
 		}
 		note(&b, r.Note)
+		b.WriteString(renderStarted(r.Started))
 		return b.String()
 	}
 	broken := r.Gate.Broken()
@@ -200,6 +204,7 @@ func renderHead(r Result) string {
 		b.WriteByte('\n')
 	}
 	note(&b, r.Note)
+	b.WriteString(renderStarted(r.Started))
 	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
 		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
 		switch {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
 	"github.com/sigmagate/sigmagate/internal/policy"
+	"github.com/sigmagate/sigmagate/report"
 )
 
 // Env is everything the application takes from the process, so that tests
@@ -64,6 +66,15 @@ func Main(ctx context.Context, args []string, env Env) (code int) {
 		s.ann.Error("input api-url: " + err.Error())
 		return policy.ExitUsage
 	}
+	if l.cfg.Starts() {
+		st, sel, err := s.start(ctx, client, l.cfg)
+		j := judgeStarted(l.cfg, st, sel, err, env.Now())
+		j.started = st
+		if ids := st.ids(); len(ids) > 0 && st.stop != report.StopDecided && st.stop != report.StopBudget && st.stop != report.StopFutile {
+			s.log.Printf("sigmagate: stopped (%s); the batch runs started keep running in SigmaMind: %s", st.stop, strings.Join(ids, ", "))
+		}
+		return s.tell(l, j)
+	}
 	sel, err := s.gather(ctx, client, l.cfg)
 	return s.tell(l, judge(l.cfg, sel, err, env.Now()))
 }
@@ -78,10 +89,13 @@ type step struct {
 	log            ghio.Log
 	ann            *ghio.Annotator
 	masked         map[string]bool
+	// Pauses between polls of the batch runs the step started.
+	firstPoll, maxPoll time.Duration
 }
 
 func newStep(env Env) *step {
 	s := &step{env: env, inActions: env.Getenv("GITHUB_ACTIONS") == "true", masked: map[string]bool{},
+		firstPoll: firstPoll, maxPoll: maxPoll,
 		stdout: &ghio.Redactor{W: env.Stdout}, stderr: &ghio.Redactor{W: env.Stderr}}
 	s.log = ghio.Log{W: s.stdout}
 	if s.inActions {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/internal/config"
@@ -35,7 +36,12 @@ func classify(err error) (outage bool, culprit error) {
 	switch e := err.(type) {
 	case nil:
 		return false, nil
-	case *batches.NotFoundError, *sigmamind.ResponseError, *sigmamind.DataError:
+	case *batches.NotFoundError, *sigmamind.ResponseError, *sigmamind.DataError, *noTestCasesError:
+		return false, err
+	case *sigmamind.UncertainCreateError:
+		// Never an outage, whatever it met: a batch run may exist, running
+		// and costing simulated attempts, and re-running would start
+		// another. Someone must look first.
 		return false, err
 	case *sigmamind.APIError:
 		return e.StatusCode == http.StatusTooManyRequests || serverFailure(e.StatusCode), err
@@ -91,7 +97,14 @@ func hint(err error, cfg config.Config) string {
 	var data *sigmamind.DataError
 	var resp *sigmamind.ResponseError
 	var tr *sigmamind.TransportError
+	var uncertain *sigmamind.UncertainCreateError
 	switch {
+	case errors.As(err, &uncertain):
+		what := "a batch run"
+		if len(uncertain.Candidates) > 0 {
+			what = "batch run " + strings.Join(uncertain.Candidates, " or ")
+		}
+		return "SigmaMind may have started " + what + " for this request, which runs and costs simulated attempts: check the agent's batch runs in SigmaMind before re-running the job, which would start another; to judge one of them, run the gate with batch-id instead of run-test-cases"
 	case errors.As(err, &data):
 		return "the gate does not judge data that cannot be true: report the batch run to SigmaMind; the gate fails on it until its data is fixed"
 	case errors.As(err, &resp):

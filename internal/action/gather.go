@@ -18,6 +18,9 @@ const (
 	firstPoll  = 10 * time.Second
 	maxPoll    = time.Minute
 	stallPolls = 5
+	// The demo's pauses: its fake runs progress at every read.
+	demoFirstPoll = 100 * time.Millisecond
+	demoMaxPoll   = 400 * time.Millisecond
 )
 
 // client is the API client the configuration asks for.

@@ -17,6 +17,8 @@ type judged struct {
 	// err is why the gate could not judge.
 	err     error
 	outcome policy.Outcome
+	// started is what the step started with run-test-cases; nil without.
+	started *starts
 }
 
 // judge has the gate judge the batch runs gather chose, or classifies the

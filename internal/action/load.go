@@ -19,6 +19,9 @@ type loaded struct {
 	cfg    config.Config
 	inputs map[string]string // every input but the key
 	stop   func()            // stops the built-in fake API; never nil
+	// getenv reads the workflow's context: the commit and pull request
+	// that started batch runs are for.
+	getenv func(string) string
 }
 
 // load reads the configuration: the step's inputs, then the flags, then
@@ -26,7 +29,7 @@ type loaded struct {
 // returns done, with the exit status, when the run ends here: after --help
 // or --version, or on invalid input.
 func (s *step) load(ctx context.Context, args []string) (l loaded, code int, done bool) {
-	l.stop = func() {}
+	l.stop, l.getenv = func() {}, s.env.Getenv
 	raw, err := config.FromEnv(ctx, s.env.Getenv)
 	if err != nil {
 		s.ann.Error(err.Error())
@@ -73,6 +76,9 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 	l.stop = stopTestFake
 	if *demo {
 		fake := startDemo(&s.env)
+		// The demo's simulated runs move on when read: short pauses show
+		// the whole loop in seconds. Real runs keep the real pauses.
+		s.firstPoll, s.maxPoll = demoFirstPoll, demoMaxPoll
 		l.stop = func() { fake.Close(); stopTestFake() }
 		raw.APIURL, raw.APIKey, keyFromEnv = demoURL, sigmamindtest.DefaultAPIKey, false
 		if raw.AgentID == "" {

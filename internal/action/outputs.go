@@ -19,6 +19,10 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 			ids = append(ids, row.Batch.ID)
 		}
 	}
+	started := []string{}
+	if r.Started != nil {
+		started = r.Started.BatchIDs
+	}
 	failed := r.Err != ""
 	c := r.Gate.Counts
 	count := func(n int64) string {
@@ -37,6 +41,7 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 		{Name: "undecided-attempts", Value: count(c.Undecided)},
 		{Name: "total-attempts", Value: count(c.Total)},
 		{Name: "batch-ids", Value: jsonStrings(ids)},
+		{Name: "started-batch-ids", Value: jsonStrings(started)},
 		{Name: "report", Value: report.JSON(r)},
 	}
 }

@@ -42,8 +42,11 @@ func (s *step) tell(l loaded, j judged) int {
 func result(l loaded, j judged, d policy.Decision) report.Result {
 	cfg := l.cfg
 	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note, TrendRows: trendRows}
+	r.Started = startedReport(j.started, l.getenv)
 	var nf *batches.NotFoundError
 	switch {
+	case j.started != nil && j.err != nil:
+		r.Err, r.Hint = j.err.Error(), hint(j.err, cfg)
 	case errors.As(j.err, &nf):
 		r.Err = j.err.Error() // it says what it is; the listing itself worked
 	case j.err != nil:
@@ -80,6 +83,11 @@ func redacted(r report.Result, found *untrusted.Secrets) report.Result {
 		checks[i] = c
 	}
 	r.Gate.Checks = checks
+	if st := r.Started; st != nil {
+		c := *st
+		c.BatchIDs, c.TestCases = redactAll(found, c.BatchIDs), redactAll(found, c.TestCases)
+		r.Started = &c
+	}
 	rows := make([]report.Row, len(r.Rows))
 	for i, row := range r.Rows {
 		row.Batch.ID = red(row.Batch.ID)

@@ -452,6 +452,11 @@ func gone(r sigmamind.BatchRun) error {
 		" when the gate chose the batch runs to judge, then no longer listed while it waited for them: the gate judges the batch runs it chose, and one that is gone cannot be judged"}
 }
 
+// CarryOver applies the rules that hold between two polls of the same batch
+// runs to next, as Wait does: counts never go down, configured attempts never
+// shrink. It is for callers that poll batch runs themselves.
+func CarryOver(prev, next Selection) error { return carryOver(prev, next) }
+
 // carryOver keeps in next what an earlier poll showed of its batch runs, as
 // one run of the gate has seen them. Configured attempts never shrink: a
 // later poll that lists fewer test cases, or none, has not made a batch

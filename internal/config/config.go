@@ -34,6 +34,8 @@ type Raw struct {
 	AgentID           string `env:"AGENT_ID" help:"The agent whose batch runs are gated, e.g. agent_D5D0p7TUs66TTAEAx."`
 	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host (127.0.0.0/8, ::1, localhost)."`
 	BatchID           string `env:"BATCH_ID" help:"Gate this batch run (and the older ones that batches adds) instead of the newest."`
+	RunTestCases      string `env:"RUN_TEST_CASES" help:"Start a batch run and judge it instead of existing ones: all (every test case of the agent), or test case ids separated by commas, spaces or newlines (empty: judge existing batch runs)."`
+	MaxRuns           string `env:"MAX_RUNS, default=1" help:"The most batch runs one step may start (1 to 20); above 1 it needs confidence, and starts another run of the same test cases while the pooled verdict is inconclusive."`
 	Batches           string `env:"BATCHES, default=1" help:"How many of the newest batch runs to gate together; their counts are pooled (1 to 100)."`
 	MaxFailureRate    string `env:"MAX_FAILURE_RATE, default=0" help:"Highest allowed failure rate, (failed + undecided) / total attempts: 0.1 or 10%."`
 	MinSuccessRate    string `env:"MIN_SUCCESS_RATE" help:"Lowest allowed success rate, successful / total attempts (empty: off)."`
@@ -41,7 +43,7 @@ type Raw struct {
 	MinAttempts       string `env:"MIN_ATTEMPTS, default=1" help:"Fewest executed attempts that count as evidence; fewer fails the gate."`
 	Confidence        string `env:"CONFIDENCE" help:"Judge rate rules on exact Clopper-Pearson bounds at this level, e.g. 0.95 (empty: off, judge the observed rates)."`
 	OnInconclusive    string `env:"ON_INCONCLUSIVE, default=fail" help:"What an inconclusive verdict does: fail (exit 1), warn (exit 0 with a warning) or pass."`
-	Wait              string `env:"WAIT, default=0" help:"Wait up to this long for gated batch runs that are still running, e.g. 10m (0: do not wait)."`
+	Wait              string `env:"WAIT" help:"Wait up to this long for gated batch runs that are still running, e.g. 10m (0: do not wait; empty: 0 when judging existing batch runs, 30m when run-test-cases starts them)."`
 	MaxAge            string `env:"MAX_AGE" help:"Fail when the newest gated batch run is older than this, e.g. 90m, 24h or 7d (empty: off)."`
 	BaselineBatches   string `env:"BASELINE_BATCHES, default=0" help:"Compare with this many older batch runs to catch regressions; 0 turns regression checks off."`
 	MaxRegression     string `env:"MAX_REGRESSION, default=5%" help:"Highest allowed rise of the failure rate over the baseline, in points: 0.05 or 5%."`
@@ -153,6 +155,12 @@ type Config struct {
 	Summary        bool
 	Timeout        time.Duration
 	Retries        int
+
+	// RunAll starts a batch run of every test case of the agent; otherwise
+	// RunTestCases, when not empty, are the test cases to start one with.
+	RunAll       bool
+	RunTestCases []string
+	MaxRuns      int
 }
 
 // InputError is one invalid input.
@@ -184,7 +192,7 @@ func Parse(r Raw) (Config, error) {
 		APIURL:         p.url("api-url", r.APIURL),
 		Batches:        int(p.count("batches", r.Batches, 1, 100)),
 		OnInconclusive: p.oneOf("on-inconclusive", r.OnInconclusive, "fail", "warn", "pass"),
-		Wait:           p.duration("wait", r.Wait, 0),
+		MaxRuns:        int(p.count("max-runs", r.MaxRuns, 1, MaxRuns)),
 		Baseline:       int(p.count("baseline-batches", r.BaselineBatches, 0, 100)),
 		WarnOnly:       p.boolean("warn-only", r.WarnOnly),
 		OnError:        p.oneOf("on-error", r.OnError, "fail", "warn"),
@@ -194,6 +202,20 @@ func Parse(r Raw) (Config, error) {
 	}
 	if r.BatchID != "" {
 		c.BatchID = p.id("batch-id", r.BatchID)
+	}
+	c.RunAll, c.RunTestCases = p.testCases("run-test-cases", r.RunTestCases)
+	starts := c.Starts()
+	switch {
+	case r.Wait != "":
+		c.Wait = p.duration("wait", r.Wait, 0)
+	case starts:
+		c.Wait = DefaultStartWait
+	}
+	if starts && r.BatchID != "" {
+		p.add("batch-id", "cannot be combined with run-test-cases: the gate judges the batch runs it starts; leave batch-id empty, or run-test-cases to judge an existing batch run")
+	}
+	if c.MaxRuns > 1 && !starts {
+		p.add("max-runs", fmt.Sprintf("is %d, but run-test-cases is empty: only batch runs the gate starts can be repeated; set run-test-cases, or max-runs to 1", c.MaxRuns))
 	}
 	c.Rules.MaxFailureRate = p.rate("max-failure-rate", r.MaxFailureRate)
 	c.Rules.MinSuccessRate = p.rate("min-success-rate", r.MinSuccessRate)
@@ -223,6 +245,11 @@ func Parse(r Raw) (Config, error) {
 			p.add("min-success-rate", "is 100%, which no number of attempts can show with confidence: set a limit below 1 such as 95% to use confidence")
 		}
 	}
+	if c.MaxRuns > 1 && c.Rules.Confidence == 0 {
+		// Judged at the observed rate, every look would be another chance
+		// of a wrong verdict, with nothing to bound them.
+		p.add("max-runs", fmt.Sprintf("is %d, which needs confidence: runs judged one after another keep the chance of a wrong verdict bounded only with a confidence level; set confidence (e.g. 0.95), or max-runs to 1", c.MaxRuns))
+	}
 	if r.MaxAge != "" {
 		c.Rules.MaxAge = p.duration("max-age", r.MaxAge, time.Minute)
 	}
@@ -233,6 +260,55 @@ func Parse(r Raw) (Config, error) {
 	}
 	return c, errors.Join(p.errs...)
 }
+
+// MaxRuns bounds max-runs: each run costs simulated attempts, and planning
+// the looks of a budget costs time.
+const MaxRuns = 20
+
+// DefaultStartWait is how long the gate waits for the batch runs it starts
+// when wait is empty: long enough for a typical batch of simulations.
+const DefaultStartWait = 30 * time.Minute
+
+// Starts reports whether the gate starts batch runs rather than judging
+// existing ones.
+func (c Config) Starts() bool { return c.RunAll || len(c.RunTestCases) > 0 }
+
+// testCases reads run-test-cases: empty, all, or ids separated by commas
+// and white space, each kept once, in the order given.
+func (p *parser) testCases(input, s string) (all bool, ids []string) {
+	if s == "" {
+		return false, nil
+	}
+	if s == "all" {
+		return true, nil
+	}
+	seen, bad := map[string]bool{}, false
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if f == "all" {
+			p.add(input, "mixes all with test case ids: give either all, or the ids")
+			return false, nil
+		}
+		if !idPattern.MatchString(f) {
+			p.add(input, fmt.Sprintf("%q is not a test case id: ids are up to 128 letters, digits, '_', '-', '.' or ':', separated by commas, spaces or newlines", f))
+			bad = true
+			continue
+		}
+		if !seen[f] {
+			seen[f] = true
+			ids = append(ids, f)
+		}
+	}
+	if len(ids) == 0 && !bad {
+		p.add(input, fmt.Sprintf("%q names no test case: give all, or test case ids separated by commas", s))
+	}
+	if len(ids) > MaxTestCases {
+		p.add(input, fmt.Sprintf("names %d test cases, more than %d: use all, or fewer ids", len(ids), MaxTestCases))
+	}
+	return false, ids
+}
+
+// MaxTestCases bounds the ids run-test-cases may name.
+const MaxTestCases = 1000
 
 // MinAPIKeyLength is the fewest characters an API key may have. The key is
 // redacted wherever it appears, and a key of a few characters would be found

@@ -31,7 +31,7 @@ func TestFromEnvReadsTheRunnersNames(t *testing.T) {
 	}
 	want := Raw{
 		APIKey: "key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: "1", MaxFailureRate: "10%",
-		MinAttempts: "7", OnInconclusive: "fail", Wait: "0", BaselineBatches: "0", MaxRegression: "5%",
+		MinAttempts: "7", OnInconclusive: "fail", MaxRuns: "1", BaselineBatches: "0", MaxRegression: "5%",
 		WarnOnly: "false", OnError: "fail", Summary: "true", Timeout: "2m", Retries: "3",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -78,7 +78,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	zero := gate.MustRate("0")
 	want := Config{
-		APIKey: "sk-valid-key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1,
+		APIKey: "sk-valid-key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1, MaxRuns: 1,
 		Rules:          gate.Rules{MaxFailureRate: &zero, MinAttempts: 1},
 		OnInconclusive: "fail", OnError: "fail", Summary: true, Timeout: 2 * time.Minute, Retries: 3,
 	}
