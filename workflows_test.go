@@ -159,7 +159,7 @@ func TestWorkflowPermissions(t *testing.T) {
 			"image":    {"contents": "read", "packages": "write", "id-token": "write", "attestations": "write"},
 			"publish":  {"contents": "write"},
 			"archives": {"contents": "write", "id-token": "write", "attestations": "write"},
-			"major":    {"contents": "write"},
+			"major":    {"contents": "write", "packages": "write"},
 		}},
 	}
 	for _, tt := range tests {
@@ -186,31 +186,161 @@ func jobHas(w workflow, job string, want ...string) bool {
 	return false
 }
 
-func TestReleaseWorkflow(t *testing.T) {
-	t.Parallel()
-	lines := readLines(t, ".github/workflows/release.yml")
+// jobSteps splits a job's lines into its steps (each starts "      - ").
+func jobSteps(w workflow, job string) [][]string {
+	var steps [][]string
+	for _, line := range w.jobLines[job] {
+		switch {
+		case strings.HasPrefix(line, "      - "):
+			steps = append(steps, []string{line})
+		case len(steps) > 0:
+			steps[len(steps)-1] = append(steps[len(steps)-1], line)
+		}
+	}
+	return steps
+}
+
+// lineIndex is the index of the first line of lines that is want once
+// trimmed, or -1.
+func lineIndex(lines []string, want string) int {
+	return slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == want })
+}
+
+// The lines of release.yml that the checks below name.
+const (
+	relRefuseTag      = `if git rev-parse -q --verify "refs/tags/$TAG" >/dev/null; then`
+	relOnMain         = `[ "$GITHUB_REF" = refs/heads/main ] ||`
+	relImageIsNew     = `if out=$(docker buildx imagetools inspect "$IMAGE:$TAG" 2>&1); then`
+	relImageTag       = `type=raw,value=${{ inputs.version }}`
+	relRewrite        = `sed -i "s|^  image: 'Dockerfile'\$|  image: '$ref'|" action.yml`
+	relCommit         = `git commit -q -m "Release $TAG: the action runs the published image" \`
+	relCreateTag      = `git tag -a "$TAG" -m "sigmagate $TAG" "$commit"`
+	relPushTag        = `git push origin "refs/tags/$TAG"`
+	relGuardV0        = `if [ "$major" = v0 ]; then`
+	relGuardNewest    = `if [ "$newest" != "$TAG" ]; then`
+	relGuarded        = `if: steps.guard.outputs.move == 'true'`
+	relMoveImage      = `docker buildx imagetools create -t "$IMAGE:$MAJOR" "$IMAGE@$DIGEST"`
+	relMoveTag        = `git push --force origin "refs/tags/$MAJOR"`
+	relDispatchHeader = "\non:\n  workflow_dispatch:\n    inputs:\n      version:\n"
+)
+
+// releaseProblems says which of the properties the release depends on
+// release.yml no longer has.
+func releaseProblems(lines []string) []string {
 	w, _ := readWorkflow(lines)
 	text := strings.Join(lines, "\n")
-	checks := []struct {
-		what string
-		ok   bool
-	}{
-		{"runs on version tags vX.Y.Z only", strings.Contains(text, "\n  push:\n    tags: ['v[0-9]+.[0-9]+.[0-9]+']\n")},
-		{"tests first", jobHas(w, "test", "- run: .ci/run") && jobHas(w, "image", "needs: test")},
-		{"runs the image as the runner does before pushing", jobHas(w, "image", `run: testdata/e2e/docker-run.sh sigmagate:release "$TAG"`)},
-		{"pushes both platforms", jobHas(w, "image", "platforms: linux/amd64,linux/arm64") && jobHas(w, "image", "push: true")},
-		{"stamps the version", jobHas(w, "image", "build-args: VERSION=${{ github.ref_name }}")},
-		{"attests the image", jobHas(w, "image", "subject-digest: ${{ steps.build.outputs.digest }}") && jobHas(w, "image", "push-to-registry: true")},
-		{"writes the digest into action.yml", jobHas(w, "publish", `ref="docker://$IMAGE:$TAG@$DIGEST"`) &&
-			jobHas(w, "publish", `sed -i "s|^  image: 'Dockerfile'\$|  image: '$ref'|" action.yml`)},
-		{"archives from the release commit", jobHas(w, "archives", "ref: ${{ needs.publish.outputs.commit }}")},
-		{"attests the archives", jobHas(w, "archives", "subject-checksums: dist/checksums.txt")},
-		{"moves the major tag last", jobHas(w, "major", "needs: [publish, archives]") && jobHas(w, "major", `git push --force origin "refs/tags/$major"`)},
-	}
-	for _, c := range checks {
-		if !c.ok {
-			t.Errorf("release.yml no longer %s", c.what)
+	var problems []string
+	check := func(ok bool, what string) {
+		if !ok {
+			problems = append(problems, what)
 		}
+	}
+
+	// Asked for, on main, for a version that does not exist: the tag
+	// vX.Y.Z is the workflow's output, never its trigger.
+	check(strings.Contains(text, relDispatchHeader) && !strings.Contains(text, "\n  push:") && !strings.Contains(text, "\n  workflow_run:"),
+		"runs on workflow_dispatch with a version, and on nothing else")
+	check(jobHas(w, "test", relRefuseTag) && jobHas(w, "test", relOnMain), "refuses a version that exists, or a ref other than main")
+	check(jobHas(w, "test", "- run: .ci/run") && jobHas(w, "image", "needs: test"), "tests first")
+
+	// The image: tested as the runner runs it, both platforms, stamped,
+	// attested, pushed under the full version only and never over an
+	// earlier push.
+	check(jobHas(w, "image", `run: testdata/e2e/docker-run.sh sigmagate:release "$TAG"`), "runs the image as the runner does before pushing")
+	check(jobHas(w, "image", "platforms: linux/amd64,linux/arm64") && jobHas(w, "image", "push: true"), "pushes both platforms")
+	check(jobHas(w, "image", "build-args: VERSION=${{ inputs.version }}"), "stamps the version")
+	check(jobHas(w, "image", "subject-digest: ${{ steps.build.outputs.digest }}") && jobHas(w, "image", "push-to-registry: true"), "attests the image")
+	check(jobHas(w, "image", relImageIsNew), "refuses to push over an existing image tag")
+	check(jobHas(w, "image", relImageTag) && !strings.Contains(text, "{{major}}") && !strings.Contains(text, "type=semver"),
+		"pushes the image under the full version only (the major job moves :vX)")
+
+	// The tag vX.Y.Z: made once, on the release commit, after action.yml
+	// names the image by digest; never forced.
+	publish := w.jobLines["publish"]
+	rewrite, commit, create, push := lineIndex(publish, relRewrite), lineIndex(publish, relCommit), lineIndex(publish, relCreateTag), lineIndex(publish, relPushTag)
+	check(rewrite >= 0 && commit > rewrite && create > commit && push > create,
+		"creates the tag vX.Y.Z after the release commit that writes the digest into action.yml")
+	var tagLines []string
+	for _, l := range lines {
+		if l := strings.TrimSpace(l); strings.Contains(l, "$TAG") && (strings.HasPrefix(l, "git tag") || strings.HasPrefix(l, "git push")) {
+			tagLines = append(tagLines, l)
+		}
+	}
+	check(slices.Equal(tagLines, []string{relCreateTag, relPushTag}), "creates and pushes the tag vX.Y.Z in one place only, never forced")
+	var forced []string
+	for _, l := range lines {
+		if l := strings.TrimSpace(l); (strings.HasPrefix(l, "git push") || strings.HasPrefix(l, "git tag")) &&
+			(strings.Contains(l, " -f") || strings.Contains(l, "--force") || strings.Contains(l, " +")) {
+			forced = append(forced, l)
+		}
+	}
+	check(slices.Equal(forced, []string{`git tag -f "$MAJOR" "$COMMIT"`, relMoveTag}), "forces nothing but the major tag")
+	check(jobHas(w, "archives", "ref: ${{ needs.publish.outputs.commit }}"), "archives from the release commit")
+	check(jobHas(w, "archives", "subject-checksums: dist/checksums.txt"), "attests the archives")
+
+	// The major tags, git and image: moved last, together, only past the
+	// guard, from the digest that was pushed.
+	check(jobHas(w, "major", "needs: [image, publish, archives]"), "moves the major tags last")
+	guardStep, moveStep := -1, -1
+	var guard, move []string
+	for i, st := range jobSteps(w, "major") {
+		if lineIndex(st, "id: guard") >= 0 {
+			guardStep, guard = i, st
+		}
+		if lineIndex(st, relMoveImage) >= 0 {
+			moveStep, move = i, st
+		}
+	}
+	check(guardStep >= 0 && lineIndex(guard, relGuardV0) >= 0 && lineIndex(guard, relGuardNewest) >= 0,
+		"guards the major tags against older lines and v0")
+	check(moveStep > guardStep && lineIndex(move, relGuarded) >= 0 && lineIndex(move, relMoveTag) >= 0,
+		"moves the image tag :vX and the git tag vX in one step, after the guard and only past it")
+	check(strings.Count(text, "imagetools create") == 1 && strings.Count(text, "refs/tags/$MAJOR") == 1,
+		"moves the major tags nowhere else")
+	return problems
+}
+
+func TestReleaseWorkflow(t *testing.T) {
+	t.Parallel()
+	for _, p := range releaseProblems(readLines(t, ".github/workflows/release.yml")) {
+		t.Errorf("release.yml no longer %s", p)
+	}
+}
+
+// TestReleaseChecksCatch breaks release.yml in the ways that matter and
+// wants releaseProblems to say so.
+func TestReleaseChecksCatch(t *testing.T) {
+	t.Parallel()
+	orig := strings.Join(readLines(t, ".github/workflows/release.yml"), "\n")
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"image major tag from metadata-action", "type=raw,value=${{ inputs.version }}\n",
+			"type=raw,value=${{ inputs.version }}\n            type=semver,pattern=v{{major}},value=${{ inputs.version }}\n", "full version only"},
+		{"triggered by the version tag", "on:\n  workflow_dispatch:", "on:\n  push:\n    tags: ['v*']\n  workflow_dispatch:", "on nothing else"},
+		{"no refusal of an existing version", relRefuseTag, `if false; then`, "refuses a version that exists"},
+		{"image pushed over an earlier one", relImageIsNew, `if false; then`, "existing image tag"},
+		{"version tag forced", relPushTag, `git push --force origin "refs/tags/$TAG"`, "never forced"},
+		{"version tag made before the rewrite", "          " + relRewrite + "\n", "", "after the release commit"},
+		{"version tag made twice", relPushTag + "\n", relPushTag + "\n          git tag -f \"$TAG\" \"$commit\"\n", "one place only"},
+		{"major move unguarded", "      - name: Move the image tag and the git tag\n        " + relGuarded + "\n",
+			"      - name: Move the image tag and the git tag\n", "only past it"},
+		{"no v0 rule", relGuardV0, `if false; then`, "older lines and v0"},
+		{"major image tag moved elsewhere", "          provenance: false\n",
+			"          provenance: false\n      - run: docker buildx imagetools create -t \"$IMAGE:v1\" \"$IMAGE@$DIGEST\"\n", "nowhere else"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(orig, tt.old) {
+				t.Fatalf("release.yml has no %q to break", tt.old)
+			}
+			broken := strings.Replace(orig, tt.old, tt.new, 1)
+			got := strings.Join(releaseProblems(strings.Split(broken, "\n")), "; ")
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("problems = %q, want one saying %q", got, tt.want)
+			}
+		})
 	}
 }
 
