@@ -581,8 +581,8 @@ func (c *Client) try(ctx context.Context, method string, u *url.URL, body []byte
 	if resp.StatusCode/100 != 2 {
 		// The status is the answer: a 401 whose body broke off is still a
 		// refused key, not a network failure. The body only adds detail.
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes+1))
-		return c.apiError(resp, path, body, attempt)
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes+1))
+		return c.apiError(resp, path, answer, attempt)
 	}
 	src := newSource(resp.Body, MaxBodyBytes)
 	ct := resp.Header.Get("Content-Type")
