@@ -112,7 +112,7 @@ func (s *step) start(ctx context.Context, client *sigmamind.Client, cfg config.C
 	s.log.Printf("sigmagate: will run %s", st.plan())
 
 	if cfg.Baseline > 0 {
-		before, err := batches.Select(ctx, client, batches.Request{AgentID: cfg.AgentID, Count: cfg.Baseline, Trend: trendRows})
+		before, err := batches.Select(ctx, client, batches.Request{AgentID: cfg.AgentID, Count: cfg.Baseline, Trend: config.TrendRows})
 		if err != nil {
 			st.stop = stopFor(ctx, err)
 			return st, sel, fmt.Errorf("could not list the batch runs of agent %s for the baseline: %w", cfg.AgentID, err)
