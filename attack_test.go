@@ -115,11 +115,11 @@ func TestOrderByInstant(t *testing.T) {
 func TestHostileBodies(t *testing.T) {
 	t.Parallel()
 	page := rawPage(t, steptest.Run5("batch_y", time.Now().Add(-time.Hour), 4, 1))
-	edit := func(old, new string) string {
+	edit := func(old, replacement string) string {
 		if !strings.Contains(page, old) {
 			t.Fatalf("%s is not in the page", old)
 		}
-		return strings.Replace(page, old, new, 1)
+		return strings.Replace(page, old, replacement, 1)
 	}
 	const failed = `"failedAttempts":1`
 	tests := []struct {

@@ -1,23 +1,70 @@
 package report
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/sigmagate/sigmagate/gate"
-	"github.com/sigmagate/sigmagate/internal/batches"
-	"github.com/sigmagate/sigmagate/internal/config"
-	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
-// The tests render the fake API's sample batch runs (package sigmamindtest):
-// realistic data, the same the demo shows. The report knows nothing of the
-// API; these fixtures turn the runs into its rows, as the application does
-// in internal/action, whose tests hold it to that.
+// The tests render the fake API's sample batch runs as the application
+// turns them into rows and test cases: testdata/samples.json, which
+// internal/action's TestReportSamples writes and holds to what the
+// application builds. The report knows nothing of the API, and neither do
+// its tests.
 
-var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+// samples is testdata/samples.json.
+type samples struct {
+	Now       time.Time         `json:"now"`
+	TrendRows int               `json:"trendRows"` // what the application passes as Result.TrendRows
+	Inputs    map[string]string `json:"inputs"`    // every input but the key, with its default
+	Samples   map[string]sample `json:"samples"`   // keyed agent/scenario
+}
+
+// sample is an agent's sample batch runs: every row newest first, without
+// a role, and the test cases that each lists.
+type sample struct {
+	AgentName string     `json:"agentName"`
+	TestCases []TestCase `json:"testCases"`
+	Rows      []Row      `json:"rows"`
+}
+
+var loadSamples = sync.OnceValue(func() samples {
+	b, err := os.ReadFile(filepath.Join("testdata", "samples.json"))
+	if err != nil {
+		panic(err)
+	}
+	var s samples
+	if err := json.Unmarshal(b, &s); err != nil {
+		panic(err)
+	}
+	return s
+})
+
+// now is when the samples were taken.
+var now = loadSamples().Now
 
 // trendRows is what the application passes as Result.TrendRows.
-const trendRows = 10
+var trendRows = loadSamples().TrendRows
+
+// sampleOf returns a copy of the sample batch runs of agentID in scenario
+// (passing, failing, running), for a test to change.
+func sampleOf(agentID, scenario string) sample {
+	s, ok := loadSamples().Samples[agentID+"/"+scenario]
+	if !ok {
+		panic("no sample " + agentID + "/" + scenario + " in testdata/samples.json")
+	}
+	s.Rows = slices.Clone(s.Rows)
+	s.TestCases = slices.Clone(s.TestCases)
+	for i := range s.TestCases {
+		s.TestCases[i].MockData = slices.Clone(s.TestCases[i].MockData)
+	}
+	return s
+}
 
 func rate(s string) *gate.Rate { r := gate.MustRate(s); return &r }
 
@@ -27,10 +74,8 @@ func count(n int64) *int64 { return &n }
 // the key, with its default, then the given ones.
 func inputs(agentID string, set ...string) map[string]string {
 	m := map[string]string{}
-	for _, in := range config.Inputs() {
-		if in.Name != "api-key" {
-			m[in.Name] = in.Default
-		}
+	for k, v := range loadSamples().Inputs {
+		m[k] = v
 	}
 	m["agent-id"] = agentID
 	for i := 0; i+1 < len(set); i += 2 {
@@ -39,49 +84,40 @@ func inputs(agentID string, set ...string) map[string]string {
 	return m
 }
 
-// judged gates the batch runs and returns the report's result.
-func judged(agentID string, gated, baseline []sigmamind.BatchRun, requested int, rules gate.Rules, in map[string]string) Result {
-	r := Result{AgentID: agentID, Inputs: in, TrendRows: trendRows}
-	r.Rows = append(rows(gated, Gated), rows(baseline, Baseline)...)
-	r.TestCases = testCases(gated)
-	if len(gated) > 0 && gated[0].Agent != nil {
-		r.AgentName = gated[0].Agent.Name
-	}
-	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: batches.ForGate(gated), Baseline: batches.ForGate(baseline),
+// judged is the result of gating the rows of gated against those of
+// baseline, which list the test cases tcs, of the agent named agentName.
+func judged(agentID, agentName string, gated, baseline []Row, tcs []TestCase, requested int, rules gate.Rules, in map[string]string) Result {
+	r := Result{AgentID: agentID, AgentName: agentName, Inputs: in, TrendRows: trendRows, TestCases: tcs}
+	r.Rows = append(withRole(gated, Gated), withRole(baseline, Baseline)...)
+	r.Gate = gate.Evaluate(gate.Input{AgentID: agentID, Gated: batchesOf(gated), Baseline: batchesOf(baseline),
 		Requested: requested, Rules: rules, Now: now})
 	return r
 }
 
+// judgedSample gates the newest gated rows of s against the next baseline
+// ones.
+func judgedSample(agentID string, s sample, gated, baseline, requested int, rules gate.Rules, in map[string]string) Result {
+	return judged(agentID, s.AgentName, s.Rows[:gated], s.Rows[gated:gated+baseline], s.TestCases, requested, rules, in)
+}
+
 // withEarlier adds the batch runs listed for the trend only.
-func withEarlier(r Result, earlier []sigmamind.BatchRun) Result {
-	r.Rows = append(r.Rows, rows(earlier, Earlier)...)
+func withEarlier(r Result, earlier []Row) Result {
+	r.Rows = append(r.Rows, withRole(earlier, Earlier)...)
 	return r
 }
 
-func rows(runs []sigmamind.BatchRun, role Role) []Row {
-	var out []Row
-	for i, b := range batches.ForGate(runs) {
-		out = append(out, Row{Role: role, Batch: b, TestCases: len(runs[i].TestCases)})
+func withRole(rows []Row, role Role) []Row {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].Role = role
 	}
 	return out
 }
 
-// testCases are the distinct test cases of runs.
-func testCases(runs []sigmamind.BatchRun) []TestCase {
-	var out []TestCase
-	seen := map[string]bool{}
-	for _, run := range runs {
-		for _, tc := range run.TestCases {
-			if tc.TestCaseID != "" && seen[tc.TestCaseID] {
-				continue
-			}
-			seen[tc.TestCaseID] = true
-			c := TestCase{ID: tc.TestCaseID, Label: tc.Label, Model: tc.LLMModel, Attempts: tc.Attempt, Prompt: tc.UserPrompt, Criteria: tc.SuccessCriteria}
-			for _, m := range tc.MockData {
-				c.MockData = append(c.MockData, MockData{Name: m.VariableName, Value: m.Value})
-			}
-			out = append(out, c)
-		}
+func batchesOf(rows []Row) []gate.Batch {
+	out := []gate.Batch{}
+	for _, r := range rows {
+		out = append(out, r.Batch)
 	}
 	return out
 }

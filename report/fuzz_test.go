@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,6 @@ import (
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
-	"github.com/sigmagate/sigmagate/sigmamind"
-	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
 // lines splits text at every break a reader of it might honour: the
@@ -177,27 +176,31 @@ func checkJSON(t testing.TB, js string) {
 // fuzzResults builds results that carry the untrusted texts everywhere the
 // API's data reaches the report: a judged one and an error.
 func fuzzResults(label, prompt, criteria, batchID, model string) []Result {
-	runs := sigmamindtest.SampleRuns(now, "agent_fuzz", sigmamindtest.ScenarioFailing)[:3]
-	for i := range runs {
-		runs[i].BatchID = batchID + fmt.Sprint(i)
-		runs[i].Agent.Name = label
-		runs[i].TestCases[0].Label = label
-		runs[i].TestCases[0].UserPrompt = prompt
-		runs[i].TestCases[0].SuccessCriteria = criteria
-		runs[i].TestCases[0].LLMModel = model
-		runs[i].TestCases[0].MockData = append(runs[i].TestCases[0].MockData, sigmamind.MockData{VariableName: label, Value: prompt})
-		runs[i].TestCases[1].TestCaseID = batchID // a test case with no label is shown by id
-		runs[i].TestCases[1].Label = ""
-		runs[i].TestCases[2].Label = criteria
-		runs[i].TestCases[2].TestCaseID = ""
+	s := sampleOf("agent_fuzz", "failing")
+	s.Rows = s.Rows[:3]
+	s.AgentName = label
+	for i := range s.Rows {
+		s.Rows[i].Batch.ID = batchID + fmt.Sprint(i)
 	}
+	tc := s.TestCases
+	tc[0].Label, tc[0].Prompt, tc[0].Criteria, tc[0].Model = label, prompt, criteria, model
+	tc[0].MockData = append(tc[0].MockData, MockData{Name: label, Value: prompt})
+	tc[1].ID, tc[1].Label = batchID, "" // a test case with no label is shown by id
+	tc[2].ID, tc[2].Label = "", criteria
+	// Two gated runs list these test cases; one without an id is listed
+	// once for each, there being nothing to tell them apart by.
+	twice := slices.Clone(tc)
+	if batchID == "" {
+		twice = append(twice, tc[1])
+	}
+	twice = append(twice, tc[2])
 	// Regressions judged with confidence take a numerical integration,
 	// which would slow the fuzzer tenfold: confidence bounds are judged in a
 	// result of their own.
-	judgedResult := judged("agent_fuzz", runs[:2], runs[2:], 3,
+	judgedResult := judged("agent_fuzz", s.AgentName, s.Rows[:2], s.Rows[2:], twice, 3,
 		gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1, MaxAge: time.Hour, MaxRegression: rate("1%")},
 		inputs("agent_fuzz", "batch-id", batchID, "max-failure-rate", label))
-	bounded := judged("agent_fuzz", runs[:1], nil, 1,
+	bounded := judged("agent_fuzz", s.AgentName, s.Rows[:1], nil, tc, 1,
 		gate.Rules{MaxFailureRate: rate("10%"), MinSuccessRate: rate("90%"), MinAttempts: 1, Confidence: 0.9},
 		inputs("agent_fuzz", "confidence", "0.9"))
 	errResult := Result{AgentID: "agent_fuzz", AgentName: model, Inputs: inputs("agent_fuzz"),
@@ -254,23 +257,25 @@ func TestHostileProperties(t *testing.T) {
 func TestMarkdownSize(t *testing.T) {
 	t.Parallel()
 	prompt := strings.Repeat("Please cancel my subscription, and refund the last charge. ", 70)[:4000]
-	var gated []sigmamind.BatchRun
-	base := sigmamindtest.SampleRuns(now, "agent_big", sigmamindtest.ScenarioFailing)
+	// 40 batch runs of 100 test cases each, one attempt each.
+	big := sampleOf("agent_big", "failing")
+	var gated []Row
+	var tcs []TestCase
 	for i := range 40 {
-		run := base[i%len(base)]
-		run.BatchID = fmt.Sprintf("batch_%04d", i)
-		run.TestCases = nil
+		row := big.Rows[i%len(big.Rows)]
+		row.Batch.ID = fmt.Sprintf("batch_%04d", i)
+		row.TestCases = 100
+		row.Batch.Total, row.Batch.Successful, row.Batch.Failed, row.Batch.Expected = 100, 95, 5, 100
 		for j := range 100 {
-			run.TestCases = append(run.TestCases, sigmamind.TestCase{
-				TestCaseID: fmt.Sprintf("tc_%04d_%04d", i, j), Label: fmt.Sprintf("Scenario %d of batch %d | with a pipe", j, i),
-				LLMModel: "gpt-4o-mini", Attempt: 1, UserPrompt: prompt, SuccessCriteria: prompt,
-				MockData: []sigmamind.MockData{{VariableName: "customer_name", Value: "Dana Whitfield"}},
+			tcs = append(tcs, TestCase{
+				ID: fmt.Sprintf("tc_%04d_%04d", i, j), Label: fmt.Sprintf("Scenario %d of batch %d | with a pipe", j, i),
+				Model: "gpt-4o-mini", Attempts: 1, Prompt: prompt, Criteria: prompt,
+				MockData: []MockData{{Name: "customer_name", Value: "Dana Whitfield"}},
 			})
 		}
-		run.TotalAttempts, run.SuccessfulAttempts, run.FailedAttempts = 100, 95, 5
-		gated = append(gated, run)
+		gated = append(gated, row)
 	}
-	r := judged("agent_big", gated, nil, 40, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}, inputs("agent_big"))
+	r := judged("agent_big", big.AgentName, gated, nil, tcs, 40, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1}, inputs("agent_big"))
 	md := Markdown([]Result{r})
 	if len(md) > summaryBudget {
 		t.Errorf("the summary is %d bytes, over summaryBudget %d", len(md), summaryBudget)
@@ -299,19 +304,19 @@ func TestMarkdownSize(t *testing.T) {
 func TestJSONSize(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("<batch_&_\"id\">", 100)
-	var gated, baseline []sigmamind.BatchRun
-	base := sigmamindtest.SampleRuns(now, "agent_big", sigmamindtest.ScenarioPassing)
+	var gated, baseline []Row
+	big := sampleOf("agent_big", "passing")
 	for i := range 200 {
-		run := base[i%len(base)]
-		run.BatchID = fmt.Sprintf("%s_%03d", long, i)
+		row := big.Rows[i%len(big.Rows)]
+		row.Batch.ID = fmt.Sprintf("%s_%03d", long, i)
 		if i < 100 {
-			gated = append(gated, run)
+			gated = append(gated, row)
 		} else {
-			baseline = append(baseline, run)
+			baseline = append(baseline, row)
 		}
 	}
 	in := inputs("agent_big", "batches", "100", "baseline-batches", "100", "batch-id", long)
-	r := judged("agent_big", gated, baseline, 100, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1,
+	r := judged("agent_big", big.AgentName, gated, baseline, big.TestCases, 100, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1,
 		MaxRegression: rate("5%"), Confidence: 0.95, MaxAge: time.Hour}, in)
 	js := JSON(r)
 	checkJSON(t, js)

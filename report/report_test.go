@@ -14,8 +14,6 @@ import (
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/untrusted"
-	"github.com/sigmagate/sigmagate/sigmamind"
-	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
 // update rewrites the golden files, as in go/printer and cmd/gofmt:
@@ -62,32 +60,34 @@ var hostile = []string{
 	strings.Repeat("é", 5000),
 }
 
-// hostileRuns returns batch runs of a failing agent whose every text is one
-// of the hostile ones.
-func hostileRuns() []sigmamind.BatchRun {
-	runs := sigmamindtest.SampleRuns(now, "agent_hostile", sigmamindtest.ScenarioFailing)[:3]
-	ids := []string{"batch_|::error::pwned", "batch_##[set-output name=result]pass\n## heading", "batch_" + strings.Repeat("x`|<", 50)}
-	for i := range runs {
-		runs[i].BatchID = ids[i]
-		runs[i].Agent.Name = "<script>alert('name')</script> | ::error::pwned ##[error]x"
-		tcs := make([]sigmamind.TestCase, 0, len(hostile))
-		for j, h := range hostile {
-			tcs = append(tcs, sigmamind.TestCase{
-				TestCaseID:      fmt.Sprintf("tc_%02d_%s", j, untrusted.Cut(h, 20)),
-				Label:           h,
-				LLMModel:        hostile[(j+1)%len(hostile)],
-				MockData:        []sigmamind.MockData{{VariableName: hostile[(j+2)%len(hostile)], Value: hostile[(j+3)%len(hostile)]}, {VariableName: "plain", Value: "value"}},
-				UserPrompt:      hostile[(j+4)%len(hostile)] + "\n" + h,
-				SuccessCriteria: h + "\n" + hostile[(j+5)%len(hostile)],
-				Attempt:         1,
-			})
-		}
-		runs[i].TestCases = tcs
-		runs[i].TotalAttempts = int64(len(tcs))
-		runs[i].SuccessfulAttempts = runs[i].TotalAttempts - 3
-		runs[i].FailedAttempts = 2
+// hostileSample returns batch runs of a failing agent whose every text is
+// one of the hostile ones.
+func hostileSample() sample {
+	s := sampleOf("agent_hostile", "failing")
+	s.Rows = s.Rows[:3]
+	s.AgentName = "<script>alert('name')</script> | ::error::pwned ##[error]x"
+	s.TestCases = make([]TestCase, 0, len(hostile))
+	for j, h := range hostile {
+		s.TestCases = append(s.TestCases, TestCase{
+			ID:       fmt.Sprintf("tc_%02d_%s", j, untrusted.Cut(h, 20)),
+			Label:    h,
+			Model:    hostile[(j+1)%len(hostile)],
+			Attempts: 1,
+			MockData: []MockData{{Name: hostile[(j+2)%len(hostile)], Value: hostile[(j+3)%len(hostile)]}, {Name: "plain", Value: "value"}},
+			Prompt:   hostile[(j+4)%len(hostile)] + "\n" + h,
+			Criteria: h + "\n" + hostile[(j+5)%len(hostile)],
+		})
 	}
-	return runs
+	ids := []string{"batch_|::error::pwned", "batch_##[set-output name=result]pass\n## heading", "batch_" + strings.Repeat("x`|<", 50)}
+	for i := range s.Rows {
+		// Every run lists the hostile test cases, one attempt each.
+		b := &s.Rows[i].Batch
+		b.ID = ids[i]
+		s.Rows[i].TestCases = len(hostile)
+		b.Total, b.Expected = int64(len(hostile)), int64(len(hostile))
+		b.Successful, b.Failed = b.Total-3, 2
+	}
+	return s
 }
 
 type goldenCase struct {
@@ -96,37 +96,41 @@ type goldenCase struct {
 }
 
 func goldenCases() []goldenCase {
-	pass := sigmamindtest.SampleRuns(now, "agent_demo_pass", sigmamindtest.ScenarioPassing)
-	fail := sigmamindtest.SampleRuns(now, "agent_demo_fail", sigmamindtest.ScenarioFailing)
-	running := sigmamindtest.SampleRuns(now, "agent_demo_running", sigmamindtest.ScenarioRunning)
+	pass := sampleOf("agent_demo_pass", "passing")
+	fail := sampleOf("agent_demo_fail", "failing")
+	running := sampleOf("agent_demo_running", "running")
 
 	// Undecided: attempts that errored count as failures.
-	undecided := sigmamindtest.SampleRuns(now, "agent_undecided", sigmamindtest.ScenarioPassing)[:2]
-	undecided[0].SuccessfulAttempts, undecided[0].FailedAttempts = 24, 1 // 5 undecided
-	undecided[1].SuccessfulAttempts, undecided[1].FailedAttempts = 29, 0 // 1 undecided
+	undecided := sampleOf("agent_undecided", "passing")
+	undecided.Rows = undecided.Rows[:2]
+	undecided.Rows[0].Batch.Successful, undecided.Rows[0].Batch.Failed = 24, 1 // 5 undecided
+	undecided.Rows[1].Batch.Successful, undecided.Rows[1].Batch.Failed = 29, 0 // 1 undecided
 
-	// Five clean attempts cannot show a failure rate of at most 10% at 95%.
-	few := sigmamindtest.SampleRuns(now, "agent_few", sigmamindtest.ScenarioPassing)[:1]
-	few[0].TestCases = few[0].TestCases[:1]
-	few[0].SuccessfulAttempts, few[0].FailedAttempts, few[0].TotalAttempts = 5, 0, 5
+	// Five clean attempts cannot show a failure rate of at most 10% at 95%:
+	// one batch run of one test case of five attempts.
+	few := sampleOf("agent_few", "passing")
+	few.Rows, few.TestCases = few.Rows[:1], few.TestCases[:1]
+	few.Rows[0].TestCases = 1
+	few.Rows[0].Batch.Successful, few.Rows[0].Batch.Failed, few.Rows[0].Batch.Total = 5, 0, 5
+	few.Rows[0].Batch.Expected = few.TestCases[0].Attempts
 
 	return []goldenCase{
-		{"passing", withEarlier(judged("agent_demo_pass", pass[:3], nil, 3,
+		{"passing", withEarlier(judgedSample("agent_demo_pass", pass, 3, 0, 3,
 			gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 30, MaxAge: 24 * time.Hour},
-			inputs("agent_demo_pass", "batches", "3", "max-failure-rate", "5%", "min-attempts", "30", "max-age", "24h")), pass[3:10])},
-		{"failing", judged("agent_demo_fail", fail[:1], nil, 1,
+			inputs("agent_demo_pass", "batches", "3", "max-failure-rate", "5%", "min-attempts", "30", "max-age", "24h")), pass.Rows[3:10])},
+		{"failing", judgedSample("agent_demo_fail", fail, 1, 0, 1,
 			gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 			inputs("agent_demo_fail", "max-failure-rate", "10%"))},
-		{"undecided", judged("agent_undecided", undecided, nil, 2,
+		{"undecided", judgedSample("agent_undecided", undecided, 2, 0, 2,
 			gate.Rules{MaxFailureRate: rate("10%"), MaxFailedAttempts: count(5), MinAttempts: 1},
 			inputs("agent_undecided", "batches", "2", "max-failure-rate", "10%", "max-failed-attempts", "5"))},
-		{"inconclusive", judged("agent_few", few, nil, 1,
+		{"inconclusive", judgedSample("agent_few", few, 1, 0, 1,
 			gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1, Confidence: 0.95},
 			inputs("agent_few", "max-failure-rate", "10%", "confidence", "0.95"))},
-		{"running", judged("agent_demo_running", running[:1], nil, 1,
+		{"running", judgedSample("agent_demo_running", running, 1, 0, 1,
 			gate.Rules{MaxFailureRate: rate("20%"), MinAttempts: 1},
 			inputs("agent_demo_running", "max-failure-rate", "20%"))},
-		{"regression", judged("agent_demo_fail", fail[:1], fail[1:], 1,
+		{"regression", judgedSample("agent_demo_fail", fail, 1, len(fail.Rows)-1, 1,
 			gate.Rules{MaxFailureRate: rate("20%"), MinSuccessRate: rate("80%"), MinAttempts: 30, Confidence: 0.95, MaxRegression: rate("5%")},
 			inputs("agent_demo_fail", "max-failure-rate", "20%", "min-success-rate", "80%", "min-attempts", "30",
 				"confidence", "0.95", "baseline-batches", "11"))},
@@ -134,15 +138,14 @@ func goldenCases() []goldenCase {
 		// provisional, and the baseline row counts judged attempts only,
 		// as the regression rule does.
 		{"running-baseline", func() Result {
-			gated := running[:1]
-			base := []sigmamind.BatchRun{pass[0]}
-			base[0].SuccessfulAttempts, base[0].FailedAttempts, base[0].TotalAttempts = 12, 0, 18
-			return judged("agent_demo_running", gated, base, 1,
+			base := slices.Clone(pass.Rows[:1])
+			base[0].Batch.Successful, base[0].Batch.Failed, base[0].Batch.Total = 12, 0, 18
+			return judged("agent_demo_running", running.AgentName, running.Rows[:1], base, running.TestCases, 1,
 				gate.Rules{MaxFailureRate: rate("20%"), MinAttempts: 1, MaxRegression: rate("5%")},
 				inputs("agent_demo_running", "max-failure-rate", "20%", "baseline-batches", "1"))
 		}()},
 		{"warn-only", func() Result {
-			r := judged("agent_demo_fail", fail[:1], nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
+			r := judgedSample("agent_demo_fail", fail, 1, 0, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 				inputs("agent_demo_fail", "max-failure-rate", "10%", "warn-only", "true"))
 			r.Note = "warn-only is set: this step passes, and the failure is reported as a warning"
 			return r
@@ -150,22 +153,19 @@ func goldenCases() []goldenCase {
 		{"error", Result{AgentID: "agent_demo_pass", Inputs: inputs("agent_demo_pass"),
 			Err:  "could not list the batch runs of agent agent_demo_pass: GET /v1/agents/agent_demo_pass/batch-runs: 401 Unauthorized: Invalid API key",
 			Hint: "SigmaMind rejected the API key: check the api-key secret (SigmaMind Dashboard → API Keys)"}},
-		{"no-batches", judged("agent_demo_empty", nil, nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
+		{"no-batches", judged("agent_demo_empty", "", nil, nil, nil, 1, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1},
 			inputs("agent_demo_empty", "max-failure-rate", "10%"))},
-		{"hostile", func() Result {
-			runs := hostileRuns()
-			return judged("agent_hostile", runs[:2], runs[2:], 3,
-				gate.Rules{MaxFailureRate: rate("1%"), MinAttempts: 1, MaxAge: time.Hour, MaxRegression: rate("1%")},
-				inputs("agent_hostile", "batches", "3", "max-failure-rate", "1%", "baseline-batches", "1", "max-regression", "1%",
-					"max-age", "1h", "batch-id", "::error::pwned ##[x]"))
-		}()},
+		{"hostile", judgedSample("agent_hostile", hostileSample(), 2, 1, 3,
+			gate.Rules{MaxFailureRate: rate("1%"), MinAttempts: 1, MaxAge: time.Hour, MaxRegression: rate("1%")},
+			inputs("agent_hostile", "batches", "3", "max-failure-rate", "1%", "baseline-batches", "1", "max-regression", "1%",
+				"max-age", "1h", "batch-id", "::error::pwned ##[x]"))},
 		// Rows of the trend that could not be read are left out, with a note;
 		// the verdict is the judged rows'.
 		{"trend-notes", func() Result {
-			r := withEarlier(judged("agent_demo_pass", pass[:1], nil, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
-				inputs("agent_demo_pass", "max-failure-rate", "5%")), append(slices.Clone(pass[1:3]), pass[4:6]...))
+			r := withEarlier(judgedSample("agent_demo_pass", pass, 1, 0, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
+				inputs("agent_demo_pass", "max-failure-rate", "5%")), append(slices.Clone(pass.Rows[1:3]), pass.Rows[4:6]...))
 			r.Notes = []string{
-				`batch run "` + pass[3].BatchID + `" is left out of the trend: successful 30 + failed 9 attempts exceed the total 30`,
+				`batch run "` + pass.Rows[3].Batch.ID + `" is left out of the trend: successful 30 + failed 9 attempts exceed the total 30`,
 				"older batch runs for the trend could not be read: GET /v1/batch-runs: 500 Internal Server Error | `x` ::error::pwned",
 			}
 			return r
@@ -173,9 +173,9 @@ func goldenCases() []goldenCase {
 		// One gated batch run lists no test cases: its configured attempts
 		// are unknown, and nothing calls it finished.
 		{"unknown-attempts", func() Result {
-			gated := slices.Clone(pass[:2])
-			gated[1].TestCases = nil
-			return judged("agent_demo_pass", gated, nil, 2, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
+			gated := slices.Clone(pass.Rows[:2])
+			gated[1].TestCases, gated[1].Batch.Expected = 0, 0
+			return judged("agent_demo_pass", pass.AgentName, gated, nil, pass.TestCases, 2, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
 				inputs("agent_demo_pass", "batches", "2", "max-failure-rate", "5%"))
 		}()},
 		{"hostile-error", Result{AgentID: "agent_hostile", AgentName: "::error::pwned", Inputs: inputs("agent_hostile"),
@@ -261,8 +261,9 @@ func TestGoldenContent(t *testing.T) {
 // how many it leaves out; 0 asks for every one.
 func TestTrendRows(t *testing.T) {
 	t.Parallel()
-	runs := sigmamindtest.SampleRuns(now, "agent_demo_pass", sigmamindtest.ScenarioPassing)[:3]
-	base := judged("agent_demo_pass", runs[:1], nil, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1}, inputs("agent_demo_pass"))
+	pass := sampleOf("agent_demo_pass", "passing")
+	runs := pass.Rows[:3]
+	base := judgedSample("agent_demo_pass", pass, 1, 0, 1, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1}, inputs("agent_demo_pass"))
 	base = withEarlier(base, runs[1:])
 	for _, tt := range []struct {
 		trendRows int
@@ -280,7 +281,7 @@ func TestTrendRows(t *testing.T) {
 		md := Markdown([]Result{r})
 		shown := 0
 		for _, run := range runs {
-			if strings.Contains(md, "| "+cell(run.BatchID, idLimit)+" |") {
+			if strings.Contains(md, "| "+cell(run.Batch.ID, idLimit)+" |") {
 				shown++
 			}
 		}

@@ -358,7 +358,7 @@ func validate(b *BatchRun) *DataError {
 		// be trusted.
 		d := bad("%s", b.Invalid)
 		if len(d.BatchID) > MaxIDLength {
-			d.BatchID = d.BatchID[:32] + "…"
+			d.BatchID = cutID(d.BatchID)
 		}
 		return d
 	case b.BatchID == "":
@@ -369,7 +369,7 @@ func validate(b *BatchRun) *DataError {
 		return bad("batchId contains a control character")
 	case len(b.BatchID) > MaxIDLength:
 		// Ids travel in step outputs, which a job shares 1 MB of.
-		return &DataError{BatchID: b.BatchID[:32] + "…", Created: b.CreatedDate, Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}
+		return &DataError{BatchID: cutID(b.BatchID), Created: b.CreatedDate, Problem: fmt.Sprintf("batchId is %d bytes long, more than any id (%d)", len(b.BatchID), MaxIDLength)}
 	case b.CreatedDate.IsZero():
 		// Without it neither the listing's order nor max-age can be checked.
 		return bad("createdDate is missing")
@@ -431,6 +431,12 @@ func sameAgent(a, b string) bool {
 // a hostile one cannot flood it.
 func shortID(id string) string {
 	return strconv.Quote(untrusted.Cut(id, 64))
+}
+
+// cutID is the start of an id too long to be one, for a message: its first
+// 32 bytes, never half a character, and "…".
+func cutID(id string) string {
+	return untrusted.CutBytes(id, 32)
 }
 
 // scrub removes the API key from every text of a batch run, so that a server
@@ -575,8 +581,8 @@ func (c *Client) try(ctx context.Context, method string, u *url.URL, body []byte
 	if resp.StatusCode/100 != 2 {
 		// The status is the answer: a 401 whose body broke off is still a
 		// refused key, not a network failure. The body only adds detail.
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes+1))
-		return c.apiError(resp, path, body, attempt)
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyBytes+1))
+		return c.apiError(resp, path, answer, attempt)
 	}
 	src := newSource(resp.Body, MaxBodyBytes)
 	ct := resp.Header.Get("Content-Type")

@@ -878,7 +878,7 @@ func (d *decoder) id(nullOK, keep bool) string {
 	n, _ := d.str(MaxIDLength, math.MaxInt)
 	if n > MaxIDLength {
 		d.refuse("%s is %d bytes long, more than any id (%d)", n, MaxIDLength)
-		return string(d.text[:32]) + "…"
+		return cutID(string(d.text))
 	}
 	if !keep {
 		return ""

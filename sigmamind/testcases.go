@@ -114,7 +114,7 @@ func checkTestCase(agentID string, tc *TestCase, invalid string) *DataError {
 	bad := func(format string, args ...any) *DataError {
 		id := tc.TestCaseID
 		if len(id) > MaxIDLength {
-			id = id[:32] + "…"
+			id = cutID(id)
 		}
 		return &DataError{TestCase: true, TestCaseID: id, Problem: fmt.Sprintf(format, args...)}
 	}

@@ -94,7 +94,7 @@ func startTestFake(e *Env, warn func(string)) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
-	if err := checkFakeAddr(addr); err != nil {
+	if err = checkFakeAddr(addr); err != nil {
 		return nil, err
 	}
 	fake := sigmamindtest.NewHandler()

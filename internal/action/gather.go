@@ -9,10 +9,6 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
-// trendRows is how many batch runs the summary's trend shows, newest first:
-// enough to see a trend.
-const trendRows = 10
-
 // Pauses between polls while waiting for running batch runs.
 const (
 	firstPoll  = 10 * time.Second
@@ -47,7 +43,7 @@ func (s *step) gather(ctx context.Context, client *sigmamind.Client, cfg config.
 	// The trend's rows are read even without a summary: they witness that
 	// the listing is newest first, and the same answers must give the same
 	// verdict whether or not a summary is written.
-	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: trendRows}
+	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: config.TrendRows}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
 		w := batches.Waiter{Sleep: s.sleep, Now: s.env.Now, Progress: s.log.Print,

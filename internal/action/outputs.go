@@ -1,9 +1,13 @@
 package action
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sigmagate/sigmagate/internal/ghio"
 	"github.com/sigmagate/sigmagate/internal/policy"
@@ -64,15 +68,32 @@ func fraction(f float64, failed bool) string {
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
+// jsonStrings writes ids as a JSON array on one line, in ASCII: every other
+// character is escaped (\uXXXX, a surrogate pair beyond the BMP), so that an
+// invisible or line-separating character from the API cannot hide in a
+// script's variable, and JSON.parse, jq and encoding/json all read the ids
+// back exactly.
 func jsonStrings(ss []string) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.QuoteToASCII(s))
+	if ss == nil {
+		ss = []string{}
 	}
-	b.WriteByte(']')
+	j, err := json.Marshal(ss)
+	if err != nil {
+		// Strings always encode; answer with JSON all the same.
+		return "[]"
+	}
+	var b strings.Builder
+	b.Grow(len(j))
+	for _, r := range string(j) {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+			continue
+		}
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
 	return b.String()
 }

@@ -112,7 +112,7 @@ func (s *step) start(ctx context.Context, client *sigmamind.Client, cfg config.C
 	s.log.Printf("sigmagate: will run %s", st.plan())
 
 	if cfg.Baseline > 0 {
-		before, err := batches.Select(ctx, client, batches.Request{AgentID: cfg.AgentID, Count: cfg.Baseline, Trend: trendRows})
+		before, err := batches.Select(ctx, client, batches.Request{AgentID: cfg.AgentID, Count: cfg.Baseline, Trend: config.TrendRows})
 		if err != nil {
 			st.stop = stopFor(ctx, err)
 			return st, sel, fmt.Errorf("could not list the batch runs of agent %s for the baseline: %w", cfg.AgentID, err)
@@ -195,16 +195,16 @@ func (st *starts) look(cfg config.Config, k int) (more, futile bool, err error) 
 			return false, false, errors.New("the configured attempts of the batch run started are unknown, so runs cannot be judged one after another: set max-runs to 1")
 		}
 		if l := cfg.Rules.MaxFailureRate; l != nil {
-			p, err := gate.PlanSequential(st.runAttempts, cfg.MaxRuns, *l, cfg.Rules.Confidence)
-			if err != nil {
-				return false, false, err
+			p, perr := gate.PlanSequential(st.runAttempts, cfg.MaxRuns, *l, cfg.Rules.Confidence)
+			if perr != nil {
+				return false, false, perr
 			}
 			st.plans = append(st.plans, plan{"max-failure-rate", p})
 		}
 		if l := cfg.Rules.MinSuccessRate; l != nil {
-			p, err := gate.PlanSequentialSuccess(st.runAttempts, cfg.MaxRuns, *l, cfg.Rules.Confidence)
-			if err != nil {
-				return false, false, err
+			p, perr := gate.PlanSequentialSuccess(st.runAttempts, cfg.MaxRuns, *l, cfg.Rules.Confidence)
+			if perr != nil {
+				return false, false, perr
 			}
 			st.plans = append(st.plans, plan{"min-success-rate", p})
 		}
@@ -324,8 +324,8 @@ func judgeStarted(cfg config.Config, st *starts, sel batches.Selection, err erro
 		return judged{sel: sel, err: err, outcome: policy.Outcome{Err: true, Outage: outage(err)}}
 	}
 	if st.stop == report.StopCancelled {
-		err := errors.New("the step was cancelled while batch runs were running")
-		return judged{sel: sel, err: err, outcome: policy.Outcome{Err: true, Outage: outage(err)}}
+		cancelled := errors.New("the step was cancelled while batch runs were running")
+		return judged{sel: sel, err: cancelled, outcome: policy.Outcome{Err: true, Outage: outage(cancelled)}}
 	}
 	res := gate.Evaluate(gate.Input{
 		AgentID: cfg.AgentID, Gated: batches.ForGate(sel.Gated), Baseline: batches.ForGate(sel.Baseline),

@@ -41,7 +41,7 @@ func (s *step) tell(l loaded, j judged) int {
 // turns everything into text without the key.
 func result(l loaded, j judged, d policy.Decision) report.Result {
 	cfg := l.cfg
-	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note, TrendRows: trendRows}
+	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note, TrendRows: config.TrendRows}
 	r.Started = startedReport(j.started, l.getenv)
 	var nf *batches.NotFoundError
 	switch {

@@ -9,12 +9,13 @@ import (
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/batches"
+	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
 // trendRows is the trend the gate reads, as internal/action asks for it.
-const trendRows = 10
+const trendRows = config.TrendRows
 
 // world is an agent's listing, newest first and clean, with a request and
 // rules to judge it by.

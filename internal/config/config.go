@@ -63,6 +63,11 @@ type Input struct {
 	field   int
 }
 
+// TrendRows is how many batch runs the summary's trend shows, newest first:
+// enough to see a trend. It is no input; the gate reads that many, besides
+// the ones it judges.
+const TrendRows = 10
+
 // Inputs lists the inputs in declaration order.
 func Inputs() []Input {
 	t := reflect.TypeFor[Raw]()

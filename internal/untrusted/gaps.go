@@ -58,15 +58,15 @@ func tagBlock(depth int) *pattern {
 		}
 		return lit(string(b))
 	}
-	any := func() *pattern { return hexRange(0, 15) }
-	cont := func() *pattern { return seq(sym('%'), hexRange(8, 0xB), any()) } // a continuation byte
+	nibble := func() *pattern { return hexRange(0, 15) }
+	cont := func() *pattern { return seq(sym('%'), hexRange(8, 0xB), nibble()) } // a continuation byte
 	hi, _ := utf16Pair(tagFirst)
 	return alt(
 		runes(tagFirst, tagLast),
-		seq(sym('\\'), lit("u"), hexFixed(hi, 4), sym('\\'), lit("u"), hexDigit(0xD), hexRange(0xC, 0xF), any(), any()),
-		seq(sym('\\'), lit("U"), hexFixed(tagFirst>>12, 5), any(), any(), any()),
+		seq(sym('\\'), lit("u"), hexFixed(hi, 4), sym('\\'), lit("u"), hexDigit(0xD), hexRange(0xC, 0xF), nibble(), nibble()),
+		seq(sym('\\'), lit("U"), hexFixed(tagFirst>>12, 5), nibble(), nibble(), nibble()),
 		seq(sym('%'), hexByte(0xF3), sym('%'), hexByte(0xA0), cont(), cont()),
-		seq(sym('&'), sym('#'), alt(lit("x"), lit("X")), zeros(), hexDigit(0xE), hexDigit(0), any(), any(), any(), opt(sym(';'))),
+		seq(sym('&'), sym('#'), alt(lit("x"), lit("X")), zeros(), hexDigit(0xE), hexDigit(0), nibble(), nibble(), nibble(), opt(sym(';'))),
 	)
 }
 

@@ -1,4 +1,4 @@
-package batches_test
+package sigmamind_test
 
 import (
 	"bytes"
@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigmagate/sigmagate/gate"
-	"github.com/sigmagate/sigmagate/internal/batches"
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
 
 // pageTransport answers every request with the same page, so that the
-// benchmark measures decoding and judging rather than a network.
+// benchmark measures the client rather than a network.
 type pageTransport []byte
 
 func (p pageTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -25,7 +23,7 @@ func (p pageTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // benchPage is a page of 100 batch runs with 20 test cases each, with
-// prompts of realistic length.
+// prompts of realistic length, created hourly before benchNow.
 func benchPage(b *testing.B) []byte {
 	page := sigmamind.Page[sigmamind.BatchRun]{Size: 100, TotalCount: 100, TotalPages: 1}
 	for i := range 100 {
@@ -50,51 +48,24 @@ func benchPage(b *testing.B) []byte {
 	return body
 }
 
-// BenchmarkDecodeAndJudgePage lists a page of 100 batch runs with 20 test
-// cases each through the client (decode, validate, scrub the key) and judges
-// them with every rule on, confidence and regression included.
-func BenchmarkDecodeAndJudgePage(b *testing.B) {
+var benchNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// BenchmarkListBatchRuns lists a page of 100 batch runs with 20 test cases
+// each through the client, as the gate reads one: decode, validate, scrub
+// the key. BenchmarkDecodePage measures the decoder alone.
+func BenchmarkListBatchRuns(b *testing.B) {
 	body := benchPage(b)
 	client, err := sigmamind.NewClient(&http.Client{Transport: pageTransport(body)}, "https://api.sigmamind.ai", "sk-bench-key")
 	if err != nil {
 		b.Fatal(err)
 	}
-	rules := gate.Rules{MaxFailureRate: ptr(gate.MustRate("5%")), MinSuccessRate: ptr(gate.MustRate("90%")), MaxFailedAttempts: ptr(int64(1000)),
-		MinAttempts: 100, Confidence: 0.95, MaxAge: 24 * time.Hour, MaxRegression: ptr(gate.MustRate("5%"))}
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	client.Now = func() time.Time { return now } // the page's dates must not be in the future
-	list := func(b *testing.B) []sigmamind.BatchRun {
+	client.Now = func() time.Time { return benchNow } // the page's dates must not be in the future
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
 		page, err := client.ListBatchRuns(context.Background(), "agent_x", sigmamind.ListOptions{Size: 100})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return page.Data
-	}
-	judge := func(b *testing.B, runs []sigmamind.BatchRun) {
-		res := gate.Evaluate(gate.Input{Gated: batches.ForGate(runs[:50]), Baseline: batches.ForGate(runs[50:]), Requested: 50, Rules: rules, Now: now})
-		if res.Verdict == "" {
-			b.Fatal("no verdict")
+		if err != nil || len(page.Data) != 100 {
+			b.Fatalf("%d batch runs, %v; want 100", len(page.Data), err)
 		}
 	}
-	b.Run("both", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			judge(b, list(b))
-		}
-	})
-	b.Run("decode", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			list(b)
-		}
-	})
-	runs := list(b)
-	b.Run("judge", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			judge(b, runs)
-		}
-	})
 }
