@@ -130,6 +130,9 @@ func textBatches(b *strings.Builder, r Result) {
 	if more > 0 {
 		fmt.Fprintf(b, "(%s not shown)\n", plural(more, "older batch run", "older batch runs"))
 	}
+	if len(r.Notes) > 0 {
+		b.WriteByte('\n')
+	}
 	for i, n := range r.Notes {
 		if i == 3 {
 			fmt.Fprintf(b, "(%s)\n", plural(len(r.Notes)-3, "more note", "more notes"))
