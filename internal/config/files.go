@@ -56,7 +56,7 @@ func InWorkspace(workspace, name string) (path, problem string) {
 	// longest part that exists, then the file's own link if it is one.
 	real, err := resolveExisting(path)
 	if err != nil {
-		return "", fmt.Sprintf("%q cannot be checked: %v", name, err)
+		return "", fmt.Sprintf("%q cannot be written: %v; give a path whose folders are folders, or can be created", name, err)
 	}
 	if !within(ws, real) {
 		return "", outside + " (a symbolic link leads out of it)"

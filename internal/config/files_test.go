@@ -53,7 +53,7 @@ func TestInWorkspace(t *testing.T) {
 		{"reports/upup/r.xml", "", "a symbolic link leads out"},
 		{"reports/etc.json", "", "a symbolic link leads out"},
 		{"reports/file.xml", "", "symbolic link to nothing"},
-		{"reports/loop.json", "", "cannot be checked"},
+		{"reports/loop.json", "", "cannot be written"},
 		{".", "", "names a folder"},
 		{"reports/", "", "names a folder"},
 	} {
