@@ -36,7 +36,7 @@ func runCLI(t *testing.T, env []string, args ...string) (code int, stdout, stder
 // on a terminal reads it.
 const textReport = `FAIL  SigmaMind simulations of Support bot (agent_x)
 
-- max-failure-rate: failure rate 20.0% is above the limit 10.0% (1 of 5 attempts failed in batch_|: :x)
+- max-failure-rate: failure rate 20.0% is above the limit 10.0% (1 of 5 attempts failed in batch_|::x)
 
 4 of 5 attempts succeeded, 1 failed, in 1 gated batch run.
 
@@ -46,7 +46,7 @@ min-attempts      ≥ 1           5            pass
 max-failure-rate  ≤ 10.0%       20.0% (1/5)  fail
 
 Role     Batch run      Failure rate  Passed  Failed  Undecided  Total  Created (UTC)
-gated    batch_|: :x           20.0%       4       1          0      5  Nov 30 10:00
+gated    batch_|::x            20.0%       4       1          0      5  Nov 30 10:00
 earlier  batch_older_1          0.0%       5       0          0      5  Nov 29 10:00
 sigmagate: Support bot (agent_x): fail: 1 of 5 attempts did not succeed, in 1 gated batch run(s)
 `

@@ -200,25 +200,16 @@ func columns(b *strings.Builder, rows [][]string, right []bool, paint func(row i
 
 // plain makes untrusted text safe for a terminal line: one line of
 // printable characters (no escape, no control character), no run of
-// spaces, cut to limit runes, and no "##[" nor "::" that the runner could
-// read as a command were the text logged.
+// spaces, cut to limit runes, and no "##[", which the runner reads as a
+// command anywhere in a line were the report logged. "::" is left alone
+// ("::1" in an address must read right): it starts a command only at the
+// start of a line, and no line of the report starts with untrusted text.
 func plain(s string, limit int) string {
 	s = untrusted.Cut(untrusted.OneLine(s), limit)
-	if !strings.Contains(s, "::") && !strings.Contains(s, "##[") {
+	if !strings.Contains(s, "##[") {
 		return s
 	}
-	var b strings.Builder
-	prev := rune(0)
-	for i, r := range s {
-		// A space between the two characters: every "::" and "##[" is
-		// broken, with no run of spaces made.
-		if (r == ':' && prev == ':') || (r == '[' && strings.HasSuffix(s[:i], "##")) {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-		prev = r
-	}
-	return b.String()
+	return strings.ReplaceAll(s, "##[", "## [")
 }
 
 type painter bool

@@ -109,7 +109,7 @@ func TestTextContent(t *testing.T) {
 		"inconclusive": {"INCONCLUSIVE  SigmaMind", "one-sided 95% bounds 0.0%–45.1%", "inconclusive\n"},
 		"warn-only":    {"Note: warn-only is set: this step passes"},
 		"error":        {"ERROR  SigmaMind simulations of agent_demo_pass\n", "The gate could not judge the agent: could not list the batch runs of agent agent_demo_pass", "What to do: "},
-		"hostile":      {"<script>", "batch_|: :error: :pwned", "batch_## [set-output"},
+		"hostile":      {"<script>", "gated     batch_|::error::pwned ", "batch_## [set-output"},
 	}
 	for _, tc := range goldenCases() {
 		txt := Text(tc.r, false)
@@ -175,9 +175,8 @@ func TestHostileText(t *testing.T) {
 func TestPlain(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ in, want string }{
-		{"a::b", "a: :b"},
-		{":::", ": : :"},
-		{"::::", ": : : :"},
+		{"::error::x", "::error::x"}, // no line starts with it
+		{"http://[::1]:8080", "http://[::1]:8080"},
 		{"x ##[error]y", "x ## [error]y"},
 		{"###[", "### ["},
 		{"\x1b[31mred\x1b[0m", "[31mred [0m"},
