@@ -32,6 +32,13 @@ func main() {
 		Now:     time.Now,
 		HTTP:    &http.Client{Transport: http.DefaultTransport},
 		Version: version,
+		// A terminal is a character device; a pipe or a file is not. Not
+		// exact (/dev/null is one too), but it needs no dependency, and a
+		// wrong guess only colours or not.
+		IsTerminal: func() bool {
+			fi, err := os.Stdout.Stat()
+			return err == nil && fi.Mode()&os.ModeCharDevice != 0
+		},
 	})
 	stop()
 	os.Exit(code)

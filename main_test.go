@@ -359,19 +359,19 @@ func TestCommandLine(t *testing.T) {
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 4, 1))
 
 	code, out, errOut := run(nil, "--demo")
-	if code != 1 || !strings.Contains(out, "## ❌ Failed") || !strings.Contains(errOut, "error: failure rate") {
+	if code != 1 || !strings.HasPrefix(out, "demo: ") || !strings.Contains(out, "\nFAIL  SigmaMind simulations") || !strings.Contains(errOut, "error: failure rate") {
 		t.Errorf("--demo: exit %d, want 1 with a failing report\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	code, out, _ = run(nil, "--demo", "--agent-id", "agent_demo_pass", "--max-failure-rate", "5%")
-	if code != 0 || !strings.Contains(out, "## ✅ Passed") {
+	if code != 0 || !strings.Contains(out, "\nPASS  SigmaMind simulations") {
 		t.Errorf("--demo pass: exit %d\n%s", code, out)
 	}
 	code, out, errOut = run([]string{"SIGMAMIND_API_KEY=" + steptest.Key}, "--agent-id", "agent_x", "--api-url", srv.URL, "--max-failure-rate", "20%")
-	if code != 0 || !strings.Contains(out, "## ✅ Passed") || strings.Contains(out+errOut, steptest.Key) || strings.Contains(out+errOut, "::") {
+	if code != 0 || !strings.HasPrefix(out, "PASS  SigmaMind simulations") || strings.Contains(out+errOut, steptest.Key) || strings.Contains(out+errOut, "::") {
 		t.Errorf("key from SIGMAMIND_API_KEY: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	code, out, _ = run(nil, "--api-key", steptest.Key, "--agent-id", "agent_x", "--api-url", srv.URL, "--summary=false", "--warn-only")
-	if code != 0 || strings.Contains(out, "## ") {
+	if code != 0 || strings.Contains(out, "SigmaMind simulations") {
 		t.Errorf("--summary=false --warn-only: exit %d, want 0 and no report\n%s", code, out)
 	}
 	code, out, _ = run(nil, "--help")

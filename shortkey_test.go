@@ -67,7 +67,7 @@ func TestKeyOfEightCharactersAccepted(t *testing.T) {
 	cmd := exec.Command(binary, "--demo", "--agent-id", "agent_demo_pass", "--max-failure-rate", "5%")
 	cmd.Env = []string{"HOME=" + t.TempDir(), "SIGMAMIND_API_KEY=x"}
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "## ✅ Passed") {
+	if err != nil || !strings.Contains(string(out), "PASS  SigmaMind simulations") {
 		t.Errorf("--demo with a short SIGMAMIND_API_KEY: %v\n%s", err, out)
 	}
 }

@@ -13,7 +13,13 @@ import (
 // outputs of a job share 1 MB.
 const MaxJSONBytes = 64 << 10
 
+// JSONVersion is the version of the JSON report's schema, its "version"
+// field: it grows when a field changes meaning or goes, not when one is
+// added.
+const JSONVersion = 1
+
 type jsonReport struct {
+	Version     int               `json:"version"`
 	Result      string            `json:"result"`
 	Agent       jsonAgent         `json:"agent"`
 	Inputs      map[string]string `json:"inputs"`
@@ -28,6 +34,24 @@ type jsonReport struct {
 	BaselineSum *gate.Counts      `json:"baselineCounts,omitempty"`
 	Started     *Started          `json:"started,omitempty"`
 	Omitted     []string          `json:"omitted,omitempty"`
+	// The test cases are in FullJSON only: prompts would not fit an output.
+	TestCases        []jsonTestCase `json:"testCases,omitempty"`
+	TestCasesNotKept int            `json:"testCasesNotShown,omitempty"`
+}
+
+type jsonTestCase struct {
+	ID       string         `json:"id"`
+	Label    string         `json:"label,omitempty"`
+	Model    string         `json:"model,omitempty"`
+	Attempts int64          `json:"attempts"`
+	MockData []jsonMockData `json:"mockData,omitempty"`
+	Prompt   string         `json:"prompt,omitempty"`
+	Criteria string         `json:"successCriteria,omitempty"`
+}
+
+type jsonMockData struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type jsonAgent struct {
@@ -61,17 +85,7 @@ func jsonBatches(rows []Row, role Role) []jsonBatch {
 // JSON renders one result as a single line of JSON, at most MaxJSONBytes:
 // batch details, then long reasons, go before the report would grow past it.
 func JSON(r Result) string {
-	j := jsonReport{Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs, Started: r.Started}
-	if r.Err != "" {
-		j.Error = r.Err
-	} else {
-		c := r.Gate.Counts
-		j.Counts = &c
-		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
-		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
-		j.BaselineSum = r.Gate.Baseline
-		j.Batches, j.Baseline = jsonBatches(r.Rows, Gated), jsonBatches(r.Rows, Baseline)
-	}
+	j := whole(r)
 	out := marshal(j)
 	if len(out) > MaxJSONBytes {
 		j.Batches, j.Baseline, j.Omitted = nil, nil, append(j.Omitted, "batches")
@@ -106,6 +120,39 @@ func JSON(r Result) string {
 		out = marshal(j)
 	}
 	return out
+}
+
+// FullJSON renders one result as JSON with nothing left out, for a file or
+// standard output, where no step output limit applies. It has JSON's schema;
+// omitted is never set.
+func FullJSON(r Result) string {
+	j := whole(r)
+	if r.Err == "" {
+		for _, tc := range r.TestCases {
+			jt := jsonTestCase{ID: tc.ID, Label: tc.Label, Model: tc.Model, Attempts: tc.Attempts, Prompt: tc.Prompt, Criteria: tc.Criteria}
+			for _, m := range tc.MockData {
+				jt.MockData = append(jt.MockData, jsonMockData(m))
+			}
+			j.TestCases = append(j.TestCases, jt)
+		}
+		j.TestCasesNotKept = r.TestCasesNotKept
+	}
+	return marshal(j)
+}
+
+func whole(r Result) jsonReport {
+	j := jsonReport{Version: JSONVersion, Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs, Started: r.Started}
+	if r.Err != "" {
+		j.Error = r.Err
+	} else {
+		c := r.Gate.Counts
+		j.Counts = &c
+		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
+		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
+		j.BaselineSum = r.Gate.Baseline
+		j.Batches, j.Baseline = jsonBatches(r.Rows, Gated), jsonBatches(r.Rows, Baseline)
+	}
+	return j
 }
 
 func marshal(v any) string {

@@ -43,6 +43,9 @@ type Env struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Version is the program's version, for --version and the User-Agent.
 	Version string
+	// IsTerminal reports whether Stdout is a terminal, where the text
+	// report may be coloured; nil: it is not.
+	IsTerminal func() bool
 }
 
 // Main runs the gate with the command-line arguments args (without the

@@ -28,7 +28,7 @@ func TestDemoStaysInProcess(t *testing.T) {
 		Now:  time.Now,
 		HTTP: &http.Client{Transport: failingTransport{}},
 	})
-	if code != 0 || !strings.Contains(stdout.String(), "## ✅ Passed") {
+	if code != 0 || !strings.Contains(stdout.String(), "\nPASS  SigmaMind simulations") {
 		t.Errorf("--demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sigmagate/sigmagate/internal/config"
@@ -22,6 +24,12 @@ type loaded struct {
 	// getenv reads the workflow's context: the commit and pull request
 	// that started batch runs are for.
 	getenv func(string) string
+	// format is how the report is printed to standard output (text,
+	// markdown or json); explicit when --format was given, which prints it
+	// even beside a job summary file. colour is for text on a terminal.
+	format         string
+	explicitFormat bool
+	colour         bool
 }
 
 // load reads the configuration: the step's inputs, then the flags, then
@@ -41,6 +49,9 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 	config.Flags(flags, &raw)
 	demo := flags.Bool("demo", false, "Run the gate against a built-in fake SigmaMind API with sample agents.")
 	showVersion := flags.Bool("version", false, "Print the version and exit.")
+	// A flag, not an input: in GitHub Actions the report is the job
+	// summary, which is markdown.
+	format := flags.String("format", "", "How the report is printed to standard output: text, markdown or json (the JSON report alone). Default: text outside GitHub Actions, markdown inside, where the job summary is always markdown.")
 	if err = flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			config.Usage(s.stdout, flags)
@@ -57,6 +68,24 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		s.ann.Error(problem)
 		return l, policy.ExitUsage, true
 	}
+	switch *format {
+	case "":
+		l.format = "text"
+		if s.inActions {
+			l.format = "markdown"
+		}
+	case "text", "markdown", "json":
+		l.format, l.explicitFormat = *format, true
+	default:
+		s.ann.Error(fmt.Sprintf("flag --format: %q is not one of text, markdown, json", *format))
+		return l, policy.ExitUsage, true
+	}
+	if l.format == "json" {
+		// Standard output holds the JSON report alone; the log goes with
+		// the annotations.
+		s.log = ghio.Log{W: s.stderr}
+	}
+	l.colour = l.format == "text" && s.env.IsTerminal != nil && s.env.IsTerminal() && s.env.Getenv("NO_COLOR") == ""
 	if *showVersion {
 		fmt.Fprintf(s.stdout, "sigmagate %s\n", s.env.Version)
 		return l, policy.ExitPass, true
@@ -93,8 +122,38 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		s.invalid(err, keyFromEnv)
 		return l, policy.ExitUsage, true
 	}
+	if err := makeFolders(l.cfg); err != nil {
+		l.stop()
+		s.ann.Error(err.Error())
+		return l, policy.ExitUsage, true
+	}
 	l.inputs = inputs(raw)
 	return l, 0, false
+}
+
+// makeFolders creates the missing folders of the report files, before any
+// request: a path that cannot be written is an input error, found before
+// the simulations cost anything.
+func makeFolders(cfg config.Config) error {
+	for _, f := range []struct{ input, path string }{{"junit-file", cfg.JUnitFile}, {"report-file", cfg.ReportFile}} {
+		if f.path == "" {
+			continue
+		}
+		dir := filepath.Dir(f.path)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return &config.InputError{Input: f.input, Problem: fmt.Sprintf("%q: could not create the folder %s: %v", f.path, dir, err)}
+		}
+		// The folder was checked before it existed: check again now that
+		// links in it resolve.
+		wd, err := os.Getwd()
+		if err != nil {
+			return &config.InputError{Input: f.input, Problem: fmt.Sprintf("%q cannot be checked: %v", f.path, err)}
+		}
+		if _, problem := config.InWorkspace(wd, f.path); problem != "" {
+			return &config.InputError{Input: f.input, Problem: problem}
+		}
+	}
+	return nil
 }
 
 // invalid annotates every problem of a configuration that config.Parse

@@ -3,7 +3,10 @@ package action
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/sigmagate/sigmagate/gate"
 	"github.com/sigmagate/sigmagate/internal/batches"
@@ -23,12 +26,14 @@ func (s *step) tell(l loaded, j judged) int {
 	r := redacted(result(l, j, d), untrusted.NewSecrets(cfg.APIKey))
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
-	werr := s.write(cfg, r, d)
+	werr := s.write(l, r, d)
 	s.announce(r, d)
 	if werr != nil {
 		// A verdict that already fails the step keeps its status; a pass
-		// whose outputs are lost must not look like one.
-		s.ann.Error(werr.Error())
+		// whose outputs or report files are lost must not look like one.
+		for _, e := range unjoin(werr) {
+			s.ann.Error(e.Error())
+		}
 		if d.Code == policy.ExitPass {
 			return policy.ExitUsage
 		}
@@ -173,20 +178,84 @@ func footer(version string) string {
 	return "\n<sub>sigmagate " + version + "</sub>\n"
 }
 
-// write leaves the job summary and the step outputs. A summary that cannot
-// be written is only a warning, as it is to the runner: the outputs and the
-// verdict still count. Outputs that cannot be written are an error.
-func (s *step) write(cfg config.Config, r report.Result, d policy.Decision) error {
+// write leaves the job summary (or the report on standard output), the
+// report files and the step outputs. A summary that cannot be written is
+// only a warning, as it is to the runner: the outputs and the verdict still
+// count. Outputs and report files that cannot be written are errors.
+func (s *step) write(l loaded, r report.Result, d policy.Decision) error {
+	cfg := l.cfg
 	if cfg.Summary {
-		md := untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), cfg.APIKey)
-		if path := s.env.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		path := s.env.Getenv("GITHUB_STEP_SUMMARY")
+		if path != "" {
+			md := untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), cfg.APIKey)
 			if err := ghio.WriteSummary(path, md); err != nil {
 				s.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
 			}
-		} else {
-			s.log.Print(md)
+		}
+		if path == "" || l.explicitFormat {
+			s.print(l, r)
 		}
 	}
+	var errs []error
+	for _, f := range []struct {
+		input, path string
+		render      func() string
+	}{
+		{"junit-file", cfg.JUnitFile, func() string { return report.JUnit([]report.Result{r}) }},
+		{"report-file", cfg.ReportFile, func() string { return report.FullJSON(r) + "\n" }},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := replaceFile(f.path, untrusted.Redact(f.render(), cfg.APIKey)); err != nil {
+			errs = append(errs, fmt.Errorf("could not write the %s %s: %w; a pass without it is not one: make the path a file the step may write", f.input, f.path, err))
+		}
+	}
+	if err := s.writeOutputs(cfg, r, d); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// print writes the report to standard output in the chosen format. Markdown
+// goes through the log, which neutralizes every line; text and JSON hold
+// nothing the log would change (text is made safe by the renderer, JSON
+// escapes every control character), and coloured text must keep its
+// escapes.
+func (s *step) print(l loaded, r report.Result) {
+	key := l.cfg.APIKey
+	switch l.format {
+	case "json":
+		io.WriteString(s.stdout, untrusted.Redact(report.FullJSON(r), key)+"\n")
+	case "text":
+		io.WriteString(s.stdout, untrusted.Redact(report.Text(r, l.colour), key))
+	default:
+		s.log.Print(untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), key))
+	}
+}
+
+// replaceFile replaces the file at path with text: written beside it, then
+// renamed over it, so that a reader never sees half a report, and a link
+// put at path after the check is replaced, not followed.
+func replaceFile(path, text string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".sigmagate-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.WriteString(text)
+	err = errors.Join(err, f.Chmod(0o644), f.Close())
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// writeOutputs sets the step outputs.
+func (s *step) writeOutputs(cfg config.Config, r report.Result, d policy.Decision) error {
 	path := s.env.Getenv("GITHUB_OUTPUT")
 	if path == "" {
 		if s.inActions {

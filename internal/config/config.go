@@ -52,6 +52,8 @@ type Raw struct {
 	Summary           string `env:"SUMMARY, default=true" help:"Write the job summary (outside GitHub Actions: the report, to standard output)."`
 	Timeout           string `env:"TIMEOUT, default=2m" help:"Limit for all talk with the API, retries included (wait adds to it)."`
 	Retries           string `env:"RETRIES, default=3" help:"How often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried."`
+	JUnitFile         string `env:"JUNIT_FILE" help:"Write a JUnit XML report here, one test case per rule (a path in the workspace; missing folders are created; empty: none)."`
+	ReportFile        string `env:"REPORT_FILE" help:"Write the complete JSON report here (a path in the workspace; missing folders are created; empty: none)."`
 }
 
 // Input describes one field of Raw.
@@ -166,6 +168,10 @@ type Config struct {
 	RunAll       bool
 	RunTestCases []string
 	MaxRuns      int
+
+	// JUnitFile and ReportFile are where to write the JUnit and the JSON
+	// report, absolute paths inside the workspace; empty: nowhere.
+	JUnitFile, ReportFile string
 }
 
 // InputError is one invalid input.
@@ -262,6 +268,11 @@ func Parse(r Raw) (Config, error) {
 		c.Rules.MaxRegression = p.rate("max-regression", r.MaxRegression)
 	} else if r.MaxRegression != "" {
 		p.rate("max-regression", r.MaxRegression) // still report a malformed value
+	}
+	c.JUnitFile = p.file("junit-file", r.JUnitFile)
+	c.ReportFile = p.file("report-file", r.ReportFile)
+	if c.JUnitFile != "" && c.JUnitFile == c.ReportFile {
+		p.add("report-file", fmt.Sprintf("%q is also junit-file: give the reports different paths", r.ReportFile))
 	}
 	return c, errors.Join(p.errs...)
 }
