@@ -43,6 +43,9 @@ type starts struct {
 	level float64
 	// read counts the runs read at least once; a run not read is unknown.
 	read int
+	// adopted are the runs found among the agent's newest after a create
+	// whose answer was lost.
+	adopted []string
 	// foreign is a batch run SigmaMind answered a create with that turned
 	// out not to be the run asked for; it is named, never judged.
 	foreign string
@@ -158,7 +161,8 @@ func (s *step) start(ctx context.Context, client *sigmamind.Client, cfg config.C
 		}
 		how := "started"
 		if run.Adopted {
-			how = "started (its answer was lost; found among the agent's newest batch runs)"
+			how = "started (its answer was lost; found among the agent's newest batch runs: a run someone else started meanwhile with the same test cases cannot be told from it)"
+			st.adopted = append(st.adopted, run.BatchID)
 		}
 		s.log.Printf("sigmagate: %s batch run %s, run %d of %d", how, run.BatchID, k, cfg.MaxRuns)
 		st.runs = append(st.runs, sigmamind.BatchRun{BatchID: run.BatchID, CreatedDate: run.CreatedDate, Agent: run.Agent})
@@ -510,6 +514,11 @@ func (st *starts) judge(cfg config.Config, sel batches.Selection, runs []sigmami
 	for _, b := range runs {
 		if own := b.ExpectedAttempts(); st.planned > 0 && own < st.planned && (own > 0 || len(b.TestCases) > 0) {
 			res.Notes = append(res.Notes, fmt.Sprintf("batch run %s lists %s configured attempts; it is judged against the %d planned from the test-case list", b.BatchID, unknownOr(own), st.planned))
+		}
+	}
+	for _, id := range st.adopted {
+		if slices.ContainsFunc(runs, func(b sigmamind.BatchRun) bool { return b.BatchID == id }) {
+			res.Notes = append(res.Notes, fmt.Sprintf("batch run %s was found among the agent's newest batch runs after a create whose answer was lost; a run someone else started meanwhile with the same test cases cannot be told from it: serialize the steps that start runs for this agent (a concurrency group)", id))
 		}
 	}
 	if len(st.plans) > 0 {
