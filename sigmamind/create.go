@@ -257,9 +257,11 @@ type Started struct {
 // is uncertain (see UncertainCreateError), it lists them again and adopts
 // the one batch run that is new (not in the first listing, not excluded,
 // and listed above a batch run that was) and has exactly the requested test
-// cases, as a set. Only when the listing shows none does it send the create
-// again, within opts.Retries, and only after a failure that may pass.
-// Listings are compared, never clocks.
+// cases, as a set. Only when the listing shows none, twice, a pause apart
+// (a listing may lag behind a create), does it send the create again, within
+// opts.Retries, and only after a failure that may pass. Listings are
+// compared, never clocks. A listing that lags longer than that still leads to
+// a second batch run.
 //
 // It cannot tell a batch run it created from one that someone else started
 // meanwhile with the same test cases: both are new. One such batch run is
@@ -319,12 +321,27 @@ func (c *Client) CreateBatchRunOnce(ctx context.Context, agentID string, testCas
 				return nil, u
 			}
 		}
-		after, err := c.newest(ctx, agentID, lookback)
-		if err != nil {
-			u.Problem, u.ListErr = "listing the agent's batch runs to look for it failed: "+err.Error(), err
-			return nil, u
+		var after *listing
+		var found *BatchRun
+		var problem string
+		var candidates []string
+		// A listing may lag behind a create: before a resend, which would
+		// start a second batch run if the first was created, look once more
+		// after another pause.
+		for look := 1; ; look++ {
+			after, err = c.newest(ctx, agentID, lookback)
+			if err != nil {
+				u.Problem, u.ListErr = "listing the agent's batch runs to look for it failed: "+err.Error(), err
+				return nil, u
+			}
+			found, problem, candidates = after.lookFor(known, excluded, want, lookback)
+			if look == 2 || found != nil || problem != "" || u.Created || !u.Retryable() || sends > opts.Retries {
+				break
+			}
+			if c.Sleep(ctx, c.backoff(sends)) != nil {
+				return nil, u
+			}
 		}
-		found, problem, candidates := after.lookFor(known, excluded, want, lookback)
 		switch {
 		case found != nil:
 			return &Started{Created: Created{BatchID: found.BatchID, WorkspaceID: found.WorkspaceID, Agent: found.Agent,
