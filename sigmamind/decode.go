@@ -634,20 +634,26 @@ type members struct {
 // object starts reading an object of schema s. If the next value is not an
 // object, it is refused and skipped, and object returns false.
 func (d *decoder) object(m *members, s *schema) bool {
-	c, ok := d.ws()
-	if !ok {
-		d.unexpected("an object")
-		return false
-	}
-	if c != '{' {
-		d.wrongType(c, "an object")
-		return false
-	}
-	if !d.enter() {
+	if !d.open('{', "an object") {
 		return false
 	}
 	*m = members{s: s, first: true}
 	return true
+}
+
+// open enters the object or array that the next value must be, opened by
+// want; anything else is refused and skipped.
+func (d *decoder) open(want byte, what string) bool {
+	c, ok := d.ws()
+	if !ok {
+		d.unexpected(what)
+		return false
+	}
+	if c != want {
+		d.wrongType(c, what)
+		return false
+	}
+	return d.enter()
 }
 
 // next moves to the value of the next documented member and returns its
@@ -770,16 +776,7 @@ type elements struct {
 // array starts reading an array. If the next value is not an array, it is
 // refused and skipped, and array returns false.
 func (d *decoder) array(a *elements) bool {
-	c, ok := d.ws()
-	if !ok {
-		d.unexpected("a list")
-		return false
-	}
-	if c != '[' {
-		d.wrongType(c, "a list")
-		return false
-	}
-	if !d.enter() {
+	if !d.open('[', "a list") {
 		return false
 	}
 	*a = elements{i: -1}
