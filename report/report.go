@@ -71,7 +71,7 @@ type Row struct {
 	TestCases int
 	// URL links the batch run (input batch-url-template); empty: no link.
 	// Untrusted as every text: the report encodes what would end the link.
-	URL string
+	URL string `json:",omitempty"`
 }
 
 // TestCase is one test case of the gated batch runs.
