@@ -38,6 +38,43 @@ func cell(s string, limit int) string {
 	return b.String()
 }
 
+// link makes a markdown link of untrusted text to u, or the text alone when
+// u is empty. The text is escaped as a cell; in u, every byte that could end
+// the destination, split the table row, open HTML or start an entity is
+// percent-encoded ('&' is written as an entity, which the destination
+// decodes back), so whatever u holds, the link and its row stay whole.
+func link(text, u string, limit int) string {
+	t := cell(text, limit)
+	if u == "" {
+		return t
+	}
+	return "[" + t + "](" + linkURL(u) + ")"
+}
+
+func linkURL(u string) string { return encodeURL(u, true) }
+
+// encodeURL percent-encodes every byte of u that is not printable ASCII or
+// that markdown or HTML could read as syntax; with entity, '&' becomes
+// "&amp;" (markdown decodes it back), else it is kept.
+func encodeURL(u string, entity bool) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(u) + 8)
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case c == '&' && entity:
+			b.WriteString("&amp;")
+		case c <= ' ' || c >= 0x7f || strings.IndexByte("()<>[]|\\`\"'", c) >= 0:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // html makes untrusted text safe inside an HTML element such as <pre> or
 // <summary>: nothing in it can close the element or open another.
 func html(s string) string {

@@ -67,6 +67,7 @@ type jsonBatch struct {
 	Total      int64     `json:"total"`
 	Expected   int64     `json:"expected"`
 	TestCases  int       `json:"testCases"`
+	URL        string    `json:"url,omitempty"`
 }
 
 // jsonBatches are the rows of a role.
@@ -76,7 +77,7 @@ func jsonBatches(rows []Row, role Role) []jsonBatch {
 		if r.Role == role {
 			b := r.Batch
 			out = append(out, jsonBatch{ID: b.ID, Created: b.Created, Successful: b.Successful,
-				Failed: b.Failed, Total: b.Total, Expected: b.Expected, TestCases: r.TestCases})
+				Failed: b.Failed, Total: b.Total, Expected: b.Expected, TestCases: r.TestCases, URL: r.URL})
 		}
 	}
 	return out

@@ -69,6 +69,9 @@ type Row struct {
 	Batch gate.Batch
 	// TestCases is how many test cases it lists.
 	TestCases int
+	// URL links the batch run (input batch-url-template); empty: no link.
+	// Untrusted as every text: the report encodes what would end the link.
+	URL string `json:",omitempty"`
 }
 
 // TestCase is one test case of the gated batch runs.
@@ -308,7 +311,7 @@ func batchTable(b *strings.Builder, r Result) {
 		}
 		undecided := counts.Undecided()
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			cell(run.ID, idLimit), cell(string(row.Role), idLimit), rate, bar, num(run.Successful), num(run.Failed), num(undecided), total, created(run.Created, rows[0].Batch.Created.UTC().Year()))
+			link(run.ID, row.URL, idLimit), cell(string(row.Role), idLimit), rate, bar, num(run.Successful), num(run.Failed), num(undecided), total, created(run.Created, rows[0].Batch.Created.UTC().Year()))
 	}
 	b.WriteByte('\n')
 	for i, n := range r.Notes {

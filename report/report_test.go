@@ -178,6 +178,28 @@ func goldenCases() []goldenCase {
 			return judged("agent_demo_pass", pass.AgentName, gated, nil, pass.TestCases, 2, gate.Rules{MaxFailureRate: rate("5%"), MinAttempts: 1},
 				inputs("agent_demo_pass", "batches", "2", "max-failure-rate", "5%"))
 		}()},
+		// Every batch run id links to its batch run, here also in what the
+		// step started; the URLs are the application's, already escaped.
+		{"links", func() Result {
+			r := judgedSample("agent_demo_fail", fail, 1, 1, 3, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1, MaxRegression: rate("5%")},
+				inputs("agent_demo_fail", "max-failure-rate", "10%", "baseline-batches", "1", "batch-url-template", "https://app.example/agents/{agentId}/batches/{batchId}"))
+			for i := range r.Rows {
+				r.Rows[i].URL = "https://app.example/agents/agent_demo_fail/batches/" + r.Rows[i].Batch.ID
+			}
+			r.Started = &Started{BatchIDs: []string{r.Rows[0].Batch.ID}, URLs: []string{r.Rows[0].URL}, TestCases: []string{"tc_1"},
+				Runs: 1, MaxRuns: 1, Attempts: r.Rows[0].Batch.Total, Stop: StopDecided}
+			return r
+		}()},
+		// A URL holding what would end the link, split the row or open
+		// HTML: the report encodes it, whatever it was given.
+		{"hostile-links", func() Result {
+			r := judgedSample("agent_hostile", hostileSample(), 2, 1, 3, gate.Rules{MaxFailureRate: rate("1%"), MinAttempts: 1},
+				inputs("agent_hostile", "batches", "2", "max-failure-rate", "1%", "baseline-batches", "1"))
+			for i := range r.Rows {
+				r.Rows[i].URL = "https://app.example/b/x) [y](javascript:alert(1)) | <b>&amp;\n\x1b[31m`q`\"'##[x]" + r.Rows[i].Batch.ID
+			}
+			return r
+		}()},
 		{"hostile-error", Result{AgentID: "agent_hostile", AgentName: "::error::pwned", Inputs: inputs("agent_hostile"),
 			Err: "could not list the batch runs of agent agent_hostile: GET /v1/agents/agent_hostile/batch-runs: 404 Not Found: " +
 				"no agent `x` | <script>alert(1)</script>\n::error::pwned ##[set-output name=result]pass",

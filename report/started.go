@@ -13,6 +13,9 @@ import (
 type Started struct {
 	// BatchIDs are the batch runs started, newest first.
 	BatchIDs []string `json:"batchIds"`
+	// URLs link BatchIDs, one each, when batch-url-template is set; nil
+	// otherwise.
+	URLs []string `json:"urls,omitempty"`
 	// TestCases are the ids of the test cases each run was started with.
 	TestCases []string `json:"testCases"`
 	// Commit is the short commit, PullRequest the pull request's number;
@@ -69,7 +72,7 @@ func renderStarted(s *Started) string {
 	}
 	ids := make([]string, len(s.BatchIDs))
 	for i, id := range s.BatchIDs {
-		ids[i] = cell(id, idLimit)
+		ids[i] = link(id, s.url(i), idLimit)
 	}
 	started := "none"
 	if len(ids) > 0 {
@@ -102,4 +105,12 @@ func renderStarted(s *Started) string {
 		fmt.Fprintf(&b, "Test cases of each run: %s.\n\n", strings.Join(tcs, ", "))
 	}
 	return b.String()
+}
+
+// url is the link of the i-th batch run started; "" when there is none.
+func (s *Started) url(i int) string {
+	if i < len(s.URLs) {
+		return s.URLs[i]
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -101,6 +102,12 @@ func textBatches(b *strings.Builder, r Result) {
 		return
 	}
 	rows := [][]string{{"Role", "Batch run", "Failure rate", "Passed", "Failed", "Undecided", "Total", "Created (UTC)"}}
+	right := []bool{false, false, true, true, true, true, true, false}
+	links := slices.ContainsFunc(r.Rows, func(row Row) bool { return row.URL != "" })
+	if links {
+		// Last, so that a long URL pushes no other column out of line.
+		rows[0], right = append(rows[0], "Link"), append(right, false)
+	}
 	more := 0
 	for i, row := range r.Rows {
 		if i == r.TrendRows && i > 0 {
@@ -123,10 +130,14 @@ func textBatches(b *strings.Builder, r Result) {
 		if c := gate.Pool([]gate.Batch{counts}); c.Total > 0 {
 			rate = gate.Percent(c.FailureRate())
 		}
-		rows = append(rows, []string{string(row.Role), plain(run.ID, idLimit), rate, num(run.Successful), num(run.Failed), num(counts.Undecided()), total,
-			created(run.Created, r.Rows[0].Batch.Created.UTC().Year())})
+		cells := []string{string(row.Role), plain(run.ID, idLimit), rate, num(run.Successful), num(run.Failed), num(counts.Undecided()), total,
+			created(run.Created, r.Rows[0].Batch.Created.UTC().Year())}
+		if links {
+			cells = append(cells, encodeURL(row.URL, false))
+		}
+		rows = append(rows, cells)
 	}
-	columns(b, rows, []bool{false, false, true, true, true, true, true, false}, nil)
+	columns(b, rows, right, nil)
 	if more > 0 {
 		fmt.Fprintf(b, "(%s not shown)\n", plural(more, "older batch run", "older batch runs"))
 	}
@@ -155,6 +166,9 @@ func textStarted(b *strings.Builder, s *Started) {
 	ids := make([]string, len(s.BatchIDs))
 	for i, id := range s.BatchIDs {
 		ids[i] = plain(id, idLimit)
+		if u := s.url(i); u != "" {
+			ids[i] += " (" + encodeURL(u, false) + ")"
+		}
 	}
 	started := "none"
 	if len(ids) > 0 {

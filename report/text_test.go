@@ -19,6 +19,8 @@ var sgr = regexp.MustCompile("\x1b\\[(?:1m\x1b\\[3[123]m|0m)")
 // line ends and, with colour, Text's own escapes; no line the runner would
 // read as a workflow command; no markdown or HTML of the report's own; and
 // every table row's columns where its header's are, whatever the texts.
+var linkColumn = regexp.MustCompile(`(?m)^Role  .*  Link$`)
+
 func checkText(t testing.TB, txt string, colour bool) {
 	t.Helper()
 	plainTxt := sgr.ReplaceAllString(txt, "")
@@ -39,7 +41,14 @@ func checkText(t testing.TB, txt string, colour bool) {
 		}
 	}
 	checkColumns(t, plainTxt, "Rule  ", "Verdict", regexp.MustCompile(`^(pass|fail|inconclusive|skipped)( so far)?$`))
-	checkColumns(t, plainTxt, "Role  ", "Created (UTC)", regexp.MustCompile(`^(unknown|[A-Z][a-z]{2} \d{1,2}( \d{4})? \d{2}:\d{2})$`))
+	if linkColumn.MatchString(plainTxt) {
+		// With links, the URL is the last column, one word with nothing
+		// that could split it, and the date is still in line.
+		checkColumns(t, plainTxt, "Role  ", "Created (UTC)", nil)
+		checkColumns(t, plainTxt, "Role  ", "Link", regexp.MustCompile(`^https://[!-~]+$`))
+	} else {
+		checkColumns(t, plainTxt, "Role  ", "Created (UTC)", regexp.MustCompile(`^(unknown|[A-Z][a-z]{2} \d{1,2}( \d{4})? \d{2}:\d{2})$`))
+	}
 	checkColumns(t, plainTxt, "Role  ", "Batch run", nil)
 }
 

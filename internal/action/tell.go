@@ -23,7 +23,10 @@ import (
 func (s *step) tell(l loaded, j judged) int {
 	cfg := l.cfg
 	d := policy.Decide(j.outcome, policy.Policy{WarnOnly: cfg.WarnOnly, OnInconclusive: cfg.OnInconclusive, OnError: cfg.OnError})
-	r := redacted(result(l, j, d), untrusted.NewSecrets(cfg.APIKey))
+	secrets := untrusted.NewSecrets(cfg.APIKey)
+	// Links are built of the redacted ids, and redacted once more: the
+	// template is the user's text.
+	r := link(redacted(result(l, j, d), secrets), cfg.BatchURLTemplate, secrets.Redact)
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
 	werr := s.write(l, r, d)
@@ -149,8 +152,9 @@ func (s *step) announce(r report.Result, d policy.Decision) {
 		} else {
 			s.log.Printf("sigmagate: %s: %s: no batch runs", name, res.Verdict)
 		}
+		where := gatedURLs(r)
 		for _, c := range res.Broken() {
-			msg := c.Reason + why
+			msg := c.Reason + why + where
 			if c.Verdict == gate.Inconclusive {
 				msg = "inconclusive: " + msg
 			}

@@ -54,6 +54,7 @@ type Raw struct {
 	Retries           string `env:"RETRIES, default=3" help:"How often a request that may pass later (429, 500, 502, 503, 504, network failure) is retried."`
 	JUnitFile         string `env:"JUNIT_FILE" help:"Write a JUnit XML report here, one test case per rule (a path in the workspace; missing folders are created; empty: none)."`
 	ReportFile        string `env:"REPORT_FILE" help:"Write the complete JSON report here (a path in the workspace; missing folders are created; empty: none)."`
+	BatchURLTemplate  string `env:"BATCH_URL_TEMPLATE" help:"Link each batch run to this URL, e.g. https://app.example/agents/{agentId}/batches/{batchId}: https only, placeholders {agentId} and {batchId} only (empty: no links)."`
 }
 
 // Input describes one field of Raw.
@@ -172,6 +173,10 @@ type Config struct {
 	// JUnitFile and ReportFile are where to write the JUnit and the JSON
 	// report, absolute paths inside the workspace; empty: nowhere.
 	JUnitFile, ReportFile string
+
+	// BatchURLTemplate links each batch run: an https URL with the
+	// placeholders {agentId} and {batchId}; empty: no links.
+	BatchURLTemplate string
 }
 
 // InputError is one invalid input.
@@ -271,6 +276,9 @@ func Parse(r Raw) (Config, error) {
 	}
 	c.JUnitFile = p.file("junit-file", r.JUnitFile)
 	c.ReportFile = p.file("report-file", r.ReportFile)
+	if r.BatchURLTemplate != "" {
+		c.BatchURLTemplate = p.template("batch-url-template", r.BatchURLTemplate)
+	}
 	if c.JUnitFile != "" && c.JUnitFile == c.ReportFile {
 		p.add("report-file", fmt.Sprintf("%q is also junit-file: give the reports different paths", r.ReportFile))
 	}
@@ -382,6 +390,41 @@ func (p *parser) url(input, s string) string {
 		p.add(input, fmt.Sprintf("%q: the scheme must be https (or http for a loopback host)", s))
 	}
 	return strings.TrimRight(s, "/")
+}
+
+// template checks a batch-url-template. The link is shown to people, so
+// https only, with no credentials; the placeholders are checked here so that
+// a typo fails the step before any request rather than making dead links.
+func (p *parser) template(input, s string) string {
+	rest := strings.NewReplacer("{agentId}", "", "{batchId}", "").Replace(s)
+	if i := strings.IndexAny(rest, "{}"); i >= 0 {
+		bad := rest[i:]
+		if j := strings.IndexByte(bad, '}'); bad[0] == '{' && j > 0 {
+			bad = bad[:j+1]
+		} else {
+			bad = bad[:1]
+		}
+		p.add(input, fmt.Sprintf("%q has an unknown placeholder or an unbalanced brace near %q: the only placeholders are {agentId} and {batchId}", s, bad))
+		return ""
+	}
+	if strings.IndexFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || !unicode.IsPrint(r) || strings.ContainsRune("\"<>`|\\^", r)
+	}) >= 0 {
+		p.add(input, fmt.Sprintf("%q holds white space, a control character or one of \" < > ` | \\ ^: percent-encode them", s))
+		return ""
+	}
+	u, err := url.Parse(strings.NewReplacer("{agentId}", "agent_x", "{batchId}", "batch_x").Replace(s))
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		p.add(input, fmt.Sprintf("%q is not a URL once its placeholders are filled: give one such as https://app.example/agents/{agentId}/batches/{batchId}", s))
+	case u.User != nil:
+		p.add(input, fmt.Sprintf("%q must not contain credentials: links are shown to everyone who reads the report", s))
+	case u.Scheme != "https":
+		p.add(input, fmt.Sprintf("%q: the scheme must be https", s))
+	default:
+		return s
+	}
+	return ""
 }
 
 func isLoopback(host string) bool {
