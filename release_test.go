@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigmagate/sigmagate/internal/action"
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -51,25 +51,12 @@ func TestVersionStamp(t *testing.T) {
 	}
 }
 
-// freeLoopbackAddr returns a loopback address where nothing listens, so
-// that only an in-process answer can succeed there.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestTestFakeAPI runs the switch as CI does: the fake answers inside the
 // container, at exactly the address the switch names. It never widens what
 // api-url accepts and never answers elsewhere.
 func TestTestFakeAPI(t *testing.T) {
 	t.Parallel()
-	addr, other := freeLoopbackAddr(t), freeLoopbackAddr(t)
+	addr, other := rawserver.FreeAddr(t), rawserver.FreeAddr(t)
 	key := sigmamindtest.DefaultAPIKey
 	tests := []struct {
 		name        string

@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -158,26 +157,9 @@ func TestAnswerThatIsNotHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					c.SetDeadline(time.Now().Add(5 * time.Second))
-					c.Read(make([]byte, 4096))
-					io.WriteString(c, tt.reply)
-					c.Close()
-				}
-			}()
-			c, _ := newClient(t, "http://"+l.Addr().String(), secret)
+			c, _ := newClient(t, rawserver.Reply(t, tt.reply), secret)
 			c.MaxRetries = 0
-			_, err = c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+			_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
 			var te *sigmamind.TransportError
 			if !errors.As(err, &te) {
 				t.Fatalf("error %v (%T), want a TransportError", err, err)

@@ -1,7 +1,6 @@
 package sigmamind_test
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,15 +13,14 @@ import (
 	"io"
 	"log"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -31,40 +29,6 @@ import (
 // markdownKey is a key that the report's markdown escaping changes
 // ("sk\_live\_..."), so that a plain search for it misses it there.
 const markdownKey = "sk_live_0123456789abcdef"
-
-// rawServer answers every connection with what answer makes of the
-// request's X-API-Key, whatever HTTP says: a server, or something in
-// between, that echoes the key where net/http will quote it.
-func rawServer(t *testing.T, answer func(key string) string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(5 * time.Second))
-				r := textproto.NewReader(bufio.NewReader(conn))
-				if _, err := r.ReadLine(); err != nil {
-					return
-				}
-				h, err := r.ReadMIMEHeader()
-				if err != nil {
-					return
-				}
-				fmt.Fprint(conn, answer(h.Get("X-API-Key")))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
 
 func leaks(t *testing.T, what, text, key string) {
 	t.Helper()
@@ -100,7 +64,7 @@ func TestTransportErrorsAreRedacted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newClient(t, rawServer(t, tt.answer), markdownKey)
+			c, _ := newClient(t, rawserver.EchoKey(t, tt.answer), markdownKey)
 			c.MaxRetries = 0
 			_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
 			var te *sigmamind.TransportError
