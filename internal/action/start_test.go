@@ -20,6 +20,16 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
+// startInputs are the inputs of a step that starts runs of every test case
+// of agent_x, with changes.
+func startInputs(srv *sigmamindtest.Server, with map[string]string) map[string]string {
+	in := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "max-failure-rate": "10%", "run-test-cases": "all"}
+	for k, v := range with {
+		in[k] = v
+	}
+	return in
+}
+
 func startFake(t *testing.T, n int, sim sigmamindtest.Simulation) *sigmamindtest.Server {
 	t.Helper()
 	// runInProcess's clock stands still at steptest.Now.
@@ -51,8 +61,7 @@ func stoppedBecause(t *testing.T, s steptest.Step) string {
 func TestStartedRunStalls(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, 2, sigmamindtest.Simulation{PerTick: 2, Stall: true, StallAfter: 4})
-	s, slept := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all"})
+	s, slept := runInProcess(t, startInputs(srv, nil))
 	if s.Outputs["result"] != "inconclusive" || s.Exit != 1 {
 		t.Errorf("exit %d, result %q; want 1, inconclusive\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
@@ -88,8 +97,7 @@ func TestStartedRunCountsNeverGoDown(t *testing.T) {
 			srv.SetBatchRun("agent_x", b)
 		}
 	})
-	s, _ := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all"})
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	if s.Outputs["result"] != "error" || s.Exit != 3 {
 		t.Errorf("exit %d, result %q; want 3, error\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
@@ -111,8 +119,7 @@ func TestUncertainCreateIsNoOutage(t *testing.T) {
 			})
 		}
 	})
-	s, _ := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all", "on-error": "warn"})
+	s, _ := runInProcess(t, startInputs(srv, map[string]string{"on-error": "warn"}))
 	if s.Exit != 3 || s.Outputs["result"] != "error" {
 		t.Errorf("exit %d, result %q; want 3, error\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
