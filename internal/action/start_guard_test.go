@@ -1,7 +1,6 @@
 package action
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -334,28 +333,9 @@ func TestStartNoRunThatCannotFinishInTheWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.wait, func(t *testing.T) {
 			t.Parallel()
-			var mu sync.Mutex
-			now := steptest.Now
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(clock))
-			t.Cleanup(srv.Close)
-			srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 10})
-			srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: 5})
-			vars, outPath, sumPath := steptest.Env(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-				"max-failure-rate": "10%", "run-test-cases": "tc_1", "wait": tt.wait, "confidence": "0.95", "max-runs": "6"})
-			var stdout, stderr strings.Builder
-			code := Main(context.Background(), nil, Env{
-				Getenv: func(k string) string { return vars[k] },
-				Stdout: &stdout, Stderr: &stderr, Now: clock, HTTP: &http.Client{}, Version: "test",
-				Sleep: func(ctx context.Context, d time.Duration) error {
-					mu.Lock()
-					now = now.Add(d)
-					mu.Unlock()
-					return ctx.Err()
-				},
-			})
-			s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
-			s.Read(t, outPath, sumPath)
+			clock := newMovingClock()
+			srv := clockedFake(t, clock, 10, 5)
+			s, _ := runClocked(t, startInputs(srv, map[string]string{"run-test-cases": "tc_1", "wait": tt.wait, "confidence": "0.95", "max-runs": "6"}), clock.Now, clock.Pass)
 			s.CheckHygiene(t)
 			if n := len(srv.BatchRunsOf("agent_x")); n != tt.wantRuns {
 				t.Errorf("%d batch runs started; want %d\n%s", n, tt.wantRuns, s.Stdout)

@@ -1,10 +1,8 @@
 package action
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -207,30 +205,9 @@ func TestLook(t *testing.T) {
 // pause, and the step stops once wait has passed, inconclusive.
 func TestStartedRunTimesOut(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	now := steptest.Now
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(clock))
-	t.Cleanup(srv.Close)
-	srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 50})
-	srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: 1})
-	vars, outPath, sumPath := steptest.Env(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "tc_1", "wait": "2m"})
-	var stdout, stderr strings.Builder
-	var slept []time.Duration
-	code := Main(context.Background(), nil, Env{
-		Getenv: func(k string) string { return vars[k] },
-		Stdout: &stdout, Stderr: &stderr, Now: clock, HTTP: &http.Client{}, Version: "test",
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			mu.Lock()
-			now = now.Add(d)
-			mu.Unlock()
-			slept = append(slept, d)
-			return ctx.Err()
-		},
-	})
-	s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
-	s.Read(t, outPath, sumPath)
+	clock := newMovingClock()
+	srv := clockedFake(t, clock, 50, 1)
+	s, slept := runClocked(t, startInputs(srv, map[string]string{"run-test-cases": "tc_1", "wait": "2m"}), clock.Now, clock.Pass)
 	if s.Exit != 1 || s.Outputs["result"] != "inconclusive" {
 		t.Errorf("exit %d, result %q; want 1, inconclusive\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
