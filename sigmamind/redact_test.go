@@ -1,24 +1,18 @@
 package sigmamind_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
@@ -90,7 +84,7 @@ func TestCertificateNamesAreRedacted(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client's refusal
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{certificate(t, markdownKey, "x."+url.QueryEscape(markdownKey))}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{rawserver.Certificate(t, markdownKey, "x."+url.QueryEscape(markdownKey))}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	base := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
@@ -108,25 +102,6 @@ func TestCertificateNamesAreRedacted(t *testing.T) {
 	if te.Retryable() || len(sl.Durations()) > 0 {
 		t.Errorf("a certificate error was retried")
 	}
-}
-
-// certificate is a self-signed certificate for names.
-func certificate(t *testing.T, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // TestEncodedKeyIsRedacted: a server that echoes the key percent-encoded,
