@@ -157,13 +157,7 @@ func TestAnswerThatIsNotHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newClient(t, rawserver.Reply(t, tt.reply), secret)
-			c.MaxRetries = 0
-			_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
-			var te *sigmamind.TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("error %v (%T), want a TransportError", err, err)
-			}
+			te, err := listOnceFailing(t, rawserver.Reply(t, tt.reply), secret)
 			if te.Answered != (tt.reply != "") || te.Malformed() != tt.wantMalformed || te.Status != 0 {
 				t.Errorf("%v: Answered %v, Malformed %v, Status %d; want %v, %v, 0", err, te.Answered, te.Malformed(), te.Status, tt.reply != "", tt.wantMalformed)
 			}
@@ -199,4 +193,18 @@ func TestTransportErrorMalformed(t *testing.T) {
 			t.Errorf("Malformed() of %+v = %v, want %v", e, got, tt.want)
 		}
 	}
+}
+
+// listOnceFailing lists batch runs once, with no retry, from url with key:
+// the error must be a *TransportError, and both are returned.
+func listOnceFailing(t *testing.T, url, key string) (*sigmamind.TransportError, error) {
+	t.Helper()
+	c, _ := newClient(t, url, key)
+	c.MaxRetries = 0
+	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+	var te *sigmamind.TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v (%T), want a *TransportError", err, err)
+	}
+	return te, err
 }

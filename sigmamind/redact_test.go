@@ -58,13 +58,7 @@ func TestTransportErrorsAreRedacted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newClient(t, rawserver.EchoKey(t, tt.answer), markdownKey)
-			c.MaxRetries = 0
-			_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
-			var te *sigmamind.TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("got %v (%T), want a *TransportError", err, err)
-			}
+			te, err := listOnceFailing(t, rawserver.EchoKey(t, tt.answer), markdownKey)
 			leaks(t, "the error", err.Error(), markdownKey)
 			leaks(t, "its problem", te.Problem, markdownKey)
 			if !strings.Contains(err.Error(), tt.want) {
