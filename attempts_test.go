@@ -11,7 +11,7 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
-// rawPage is the page the fake server would send for runs, with edit
+// editedPage is the page the fake server would send for runs, with edit
 // applied to the JSON of the first batch run.
 func editedPage(t *testing.T, edit func(string) string, runs ...sigmamind.BatchRun) string {
 	t.Helper()

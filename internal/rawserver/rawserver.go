@@ -1,7 +1,8 @@
 // Package rawserver serves tests that need a peer on 127.0.0.1 which speaks
 // raw TCP rather than HTTP: a server that answers another protocol, breaks
-// off, drips, or echoes what it was sent where net/http would quote it.
-// It imports nothing of the project, so any test package may use it.
+// off, drips, or echoes what it was sent where net/http would quote it; and
+// a self-signed certificate for a TLS peer no client trusts. It imports
+// nothing of the project, so any test package may use it, sigmamind's too.
 package rawserver
 
 import (
