@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"slices"
@@ -33,8 +34,11 @@ func startBinary(t *testing.T, with map[string]string) (*exec.Cmd, func() (stept
 		err := cmd.Wait()
 		end := time.Now()
 		s := steptest.Step{Stdout: stdout.String(), Stderr: stderr.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			s.Exit = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
 		}
 		s.Read(t, outPath, sumPath)
 		return s, end

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -162,37 +162,6 @@ func TestHostileBodies(t *testing.T) {
 	}
 }
 
-// connServer answers every connection with serve, once the request's head
-// is read.
-func connServer(t *testing.T, serve func(c net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				r := bufio.NewReader(c)
-				for {
-					if line, err := r.ReadString('\n'); err != nil || line == "\r\n" {
-						break
-					}
-				}
-				serve(c)
-			}()
-		}
-	}()
-	return "http://" + l.Addr().String()
-}
-
 // TestSlowAnswersEndInTime: a body that stalls or drips, headers that drip
 // or never end: the step ends within timeout (plus wait) and never passes.
 func TestSlowAnswersEndInTime(t *testing.T) {
@@ -239,7 +208,7 @@ func TestSlowAnswersEndInTime(t *testing.T) {
 		for _, onError := range []string{"fail", "warn"} {
 			t.Run(tt.name+" on-error "+onError, func(t *testing.T) {
 				t.Parallel()
-				w := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": connServer(t, tt.serve), "on-error": onError}
+				w := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": rawserver.AfterHead(t, tt.serve), "on-error": onError}
 				for i := 0; i+1 < len(tt.with); i += 2 {
 					w[tt.with[i]] = tt.with[i+1]
 				}
@@ -312,7 +281,7 @@ func TestKeyInHeaders(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			u := rawServer(t, tt.reply)
+			u := rawserver.Reply(t, tt.reply)
 			for _, summary := range []string{"true", "false"} {
 				s := runStep(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": u, "retries": "0", "summary": summary}, nil)
 				s.CheckHygiene(t)

@@ -11,7 +11,7 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
 
-// rawPage is the page the fake server would send for runs, with edit
+// editedPage is the page the fake server would send for runs, with edit
 // applied to the JSON of the first batch run.
 func editedPage(t *testing.T, edit func(string) string, runs ...sigmamind.BatchRun) string {
 	t.Helper()
@@ -56,7 +56,7 @@ func TestUnknownAttemptsAreNotFinished(t *testing.T) {
 			t.Parallel()
 			srv := steptest.NewFake(t, b)
 			srv.Fail(sigmamindtest.Fault{Status: 200, Body: editedPage(t, tt.edit, b), Times: 5})
-			s := runStep(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
+			s := runStep(t, with(srv), nil)
 			s.CheckHygiene(t)
 			var row string
 			for _, line := range strings.Split(s.Summary, "\n") {

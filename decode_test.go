@@ -48,7 +48,7 @@ func TestOverridingKeysDoNotPass(t *testing.T) {
 			if tt.edit != nil {
 				srv.Fail(sigmamindtest.Fault{Status: 200, Body: editedPage(t, tt.edit, failing), Times: 5})
 			}
-			s := runStep(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
+			s := runStep(t, with(srv), nil)
 			s.CheckHygiene(t)
 			if s.Exit != tt.wantExit || s.Outputs["result"] != tt.result {
 				t.Errorf("exit %d, result %q; want %d, %q\n%s", s.Exit, s.Outputs["result"], tt.wantExit, tt.result, s.Stdout)

@@ -61,11 +61,11 @@ func TestDigitsThroughTheBinary(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := steptest.NewFake(t, tt.runs...)
-			with := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}
+			in := with(srv)
 			for k, v := range tt.with {
-				with[k] = v
+				in[k] = v
 			}
-			s := runStep(t, with, nil)
+			s := runStep(t, in, nil)
 			s.CheckHygiene(t)
 			if s.Exit != tt.wantExit {
 				t.Errorf("exit %d, want %d\n%s", s.Exit, tt.wantExit, s.Stdout)

@@ -118,7 +118,7 @@ func TestFormatJSONAndMarkdown(t *testing.T) {
 func TestFormatInActions(t *testing.T) {
 	t.Parallel()
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now().Add(-time.Hour), 5, 0))
-	s := runStep(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
+	s := runStep(t, with(srv), nil)
 	s.CheckHygiene(t)
 	if s.Exit != 0 || !strings.HasPrefix(s.Summary, "## ✅ Passed") || strings.Contains(s.Stdout, "PASS  SigmaMind") {
 		t.Errorf("exit %d\nsummary:\n%s\nstdout:\n%s", s.Exit, s.Summary, s.Stdout)

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/sigmagate/sigmagate/internal/steptest"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigmagate/sigmagate/internal/steptest"
 
 	"github.com/sigmagate/sigmagate/sigmamind"
 )
@@ -27,16 +25,7 @@ func peakMiB(t *testing.T, with map[string]string) (steptest.Step, float64) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc to read a process's memory from")
 	}
-	vars, outPath, sumPath := steptest.Env(t, with)
-	cmd := exec.Command(binary)
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, wait := startBinary(t, with)
 	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 	exited, polled := make(chan struct{}), make(chan float64)
 	go func() {
@@ -60,18 +49,9 @@ func peakMiB(t *testing.T, with map[string]string) (steptest.Step, float64) {
 			}
 		}
 	}()
-	err := cmd.Wait()
+	s, _ := wait()
 	close(exited)
-	peak := <-polled
-	s := steptest.Step{Stdout: stdout.String(), Stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		s.Exit = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	s.Read(t, outPath, sumPath)
-	return s, peak
+	return s, <-polled
 }
 
 // fatTestCases is the JSON of n test cases with every text as long as the

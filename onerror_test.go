@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -80,7 +80,7 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 		{"https to a server that does not speak it", func(t *testing.T) string { return strings.Replace(fake(t), "http://", "https://", 1) }, nil, false,
 			"the server at api-url does not speak https: check the scheme and port of api-url"},
 
-		{"an answer that is not HTTP", func(t *testing.T) string { return rawServer(t, "SSH-2.0-OpenSSH_9.6\r\n") }, nil, false,
+		{"an answer that is not HTTP", func(t *testing.T) string { return rawserver.Reply(t, "SSH-2.0-OpenSSH_9.6\r\n") }, nil, false,
 			`an answer came but could not be read: net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH_9.6" after 2 attempts; the server at api-url answered, but not with HTTP the gate can read`},
 
 		// What an outage explains, after the retries.
@@ -92,19 +92,11 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 		{"503 whose body broke off", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Status: 503, Truncate: true, Times: 9}) }, nil, true, "503 Service Unavailable"},
 		{"520, not retried", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Status: 520, Times: 9}) }, nil, true, "520: Error; SigmaMind failed to answer: re-run the job later"},
 		{"connection reset", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Reset: true, Times: 9}) }, nil, true, "could not reach"},
-		{"connection refused", func(t *testing.T) string {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := l.Addr().String()
-			l.Close()
-			return "http://" + addr
-		}, nil, true, "connection refused after 2 attempts; could not reach http://127.0.0.1:"},
+		{"connection refused", func(t *testing.T) string { return "http://" + rawserver.FreeAddr(t) }, nil, true, "connection refused after 2 attempts; could not reach http://127.0.0.1:"},
 		{"an answer that broke off", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Truncate: true, Times: 9}) }, nil, true,
 			"the 200 OK answer broke off before its end: unexpected EOF after 2 attempts; SigmaMind answered, but the response broke off before its end: re-run the job later"},
 		{"headers cut short", func(t *testing.T) string {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+			return rawserver.Reply(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
 		}, nil, true,
 			"an answer came but could not be read: net/http: HTTP/1.x transport connection broken: unexpected EOF after 2 attempts; SigmaMind answered, but the response broke off before its end"},
 		{"a hung connection", func(t *testing.T) string { return fake(t, sigmamindtest.Fault{Hang: true, Times: 9}) }, map[string]string{"timeout": "1s"}, true,
@@ -146,31 +138,4 @@ func TestOnErrorWarnExcusesOutagesOnly(t *testing.T) {
 			})
 		}
 	}
-}
-
-// rawServer answers every connection with reply, whatever was asked, and
-// closes it: a server on api-url that speaks something else, or breaks off.
-func rawServer(t *testing.T, reply string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				buf := make([]byte, 4096)
-				c.Read(buf) // the request, or enough of it
-				io.WriteString(c, reply)
-			}()
-		}
-	}()
-	return "http://" + l.Addr().String()
 }

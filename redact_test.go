@@ -1,29 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
 	"github.com/sigmagate/sigmagate/sigmamind"
@@ -38,60 +30,13 @@ const (
 	punctKey    = `sk*live&<0123>"key"`
 )
 
-// echoServer answers every connection with what answer makes of the
-// request's X-API-Key, whatever HTTP says: a server, or something in
-// between, that echoes the key where net/http quotes it in an error.
-func echoServer(t *testing.T, answer func(key string) string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(10 * time.Second))
-				r := textproto.NewReader(bufio.NewReader(conn))
-				if _, err := r.ReadLine(); err != nil {
-					return
-				}
-				h, err := r.ReadMIMEHeader()
-				if err != nil {
-					return
-				}
-				fmt.Fprint(conn, answer(h.Get("X-API-Key")))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
-
 // tlsServer serves HTTPS at localhost with a self-signed certificate for
 // names.
 func tlsServer(t *testing.T, names ...string) string {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the gate's refusal of the certificate
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: priv}}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{rawserver.Certificate(t, names...)}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
@@ -111,19 +56,19 @@ func TestKeyEchoedByTheHTTPLayer(t *testing.T) {
 		want string // in the error annotation
 	}{
 		{name: "the key as the status line", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string { return k + "\r\n\r\n" })
+			return rawserver.EchoKey(t, func(k string) string { return k + "\r\n\r\n" })
 		}, want: `malformed HTTP response "***"`},
 		{name: "the key percent-encoded in the status code", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string { return "HTTP/1.1 " + url.QueryEscape(k) + " OK\r\n\r\n" })
+			return rawserver.EchoKey(t, func(k string) string { return "HTTP/1.1 " + url.QueryEscape(k) + " OK\r\n\r\n" })
 		}, want: `malformed HTTP status code "***"`},
 		{name: "a header line without a colon", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string { return "HTTP/1.1 200 OK\r\n" + k + "\r\n\r\n" })
+			return rawserver.EchoKey(t, func(k string) string { return "HTTP/1.1 200 OK\r\n" + k + "\r\n\r\n" })
 		}, want: `malformed MIME header: missing colon: "***"`},
 		{name: "the key as the content length", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string { return "HTTP/1.1 200 OK\r\nContent-Length: " + k + "\r\n\r\n" })
+			return rawserver.EchoKey(t, func(k string) string { return "HTTP/1.1 200 OK\r\nContent-Length: " + k + "\r\n\r\n" })
 		}, want: `bad Content-Length "***"`},
 		{name: "a location that is no URL", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string {
+			return rawserver.EchoKey(t, func(k string) string {
 				return "HTTP/1.1 302 Found\r\nLocation: ::" + k + "\r\nContent-Length: 0\r\n\r\n"
 			})
 		}, want: `failed to parse Location header "::***"`},
@@ -132,7 +77,7 @@ func TestKeyEchoedByTheHTTPLayer(t *testing.T) {
 		}, want: "certificate is valid for ***, x.***, not localhost"},
 		// A malformed answer is no outage: on-error: warn does not excuse it.
 		{name: "malformed, with on-error: warn", url: func(t *testing.T, _ string) string {
-			return echoServer(t, func(k string) string { return k + "\r\n\r\n" })
+			return rawserver.EchoKey(t, func(k string) string { return k + "\r\n\r\n" })
 		}, with: map[string]string{"on-error": "warn"}, want: `malformed HTTP response "***"`},
 	}
 	for _, key := range []string{markdownKey, punctKey} {
@@ -227,7 +172,7 @@ func TestKeyEchoedByTheAPI(t *testing.T) {
 func TestKeyEchoedOnTheCommandLine(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{markdownKey, punctKey} {
-		api := echoServer(t, func(k string) string { return k + "\r\n\r\n" })
+		api := rawserver.EchoKey(t, func(k string) string { return k + "\r\n\r\n" })
 		cmd := exec.Command(binary, "--agent-id", "agent_x", "--api-url", api, "--retries", "0")
 		cmd.Env = []string{"HOME=" + t.TempDir(), "SIGMAMIND_API_KEY=" + key}
 		var stdout, stderr bytes.Buffer

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigmagate/sigmagate/internal/action"
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/steptest"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -34,7 +34,7 @@ func TestVersionStamp(t *testing.T) {
 	}
 
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0))
-	s := runBinaryStep(t, bin, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL}, nil)
+	s := runBinaryStep(t, bin, with(srv), nil)
 	s.CheckHygiene(t)
 	if s.Exit != 0 {
 		t.Fatalf("exit %d\n%s%s", s.Exit, s.Stdout, s.Stderr)
@@ -51,25 +51,12 @@ func TestVersionStamp(t *testing.T) {
 	}
 }
 
-// freeLoopbackAddr returns a loopback address where nothing listens, so
-// that only an in-process answer can succeed there.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestTestFakeAPI runs the switch as CI does: the fake answers inside the
 // container, at exactly the address the switch names. It never widens what
 // api-url accepts and never answers elsewhere.
 func TestTestFakeAPI(t *testing.T) {
 	t.Parallel()
-	addr, other := freeLoopbackAddr(t), freeLoopbackAddr(t)
+	addr, other := rawserver.FreeAddr(t), rawserver.FreeAddr(t)
 	key := sigmamindtest.DefaultAPIKey
 	tests := []struct {
 		name        string

@@ -66,8 +66,7 @@ func TestReportFilesWritten(t *testing.T) {
 	t.Parallel()
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now().Add(-time.Hour), 4, 1))
 	ws := t.TempDir()
-	s := runStepIn(t, ws, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"junit-file": "reports/junit/sigmagate.xml", "report-file": filepath.Join(ws, "reports/json/sigmagate.json")})
+	s := runStepIn(t, ws, with(srv, "junit-file", "reports/junit/sigmagate.xml", "report-file", filepath.Join(ws, "reports/json/sigmagate.json")))
 	s.CheckHygiene(t)
 	if s.Exit != 1 || s.Outputs["result"] != "fail" {
 		t.Fatalf("exit %d, result %q; want 1, fail\n%s%s", s.Exit, s.Outputs["result"], s.Stdout, s.Stderr)
@@ -152,7 +151,7 @@ func TestReportFilesRefused(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()
 			srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0))
-			s := runStepIn(t, ws, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, tt.input: tt.path})
+			s := runStepIn(t, ws, with(srv, tt.input, tt.path))
 			s.CheckHygiene(t)
 			if s.Exit != 2 {
 				t.Errorf("exit %d, want 2\n%s", s.Exit, s.Stdout)
@@ -191,7 +190,7 @@ func TestReportFileWriteFails(t *testing.T) {
 				if err := os.MkdirAll(filepath.Join(ws, "out", "report"), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				s := runStepIn(t, ws, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, input: "out/report"})
+				s := runStepIn(t, ws, with(srv, input, "out/report"))
 				s.CheckHygiene(t)
 				if s.Exit != tt.wantExit || s.Outputs["result"] != tt.name {
 					t.Errorf("exit %d, result %q; want %d, %s\n%s", s.Exit, s.Outputs["result"], tt.wantExit, tt.name, s.Stdout)

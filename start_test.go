@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -293,42 +291,20 @@ func TestMaxRunsWithoutConfidenceSendsNothing(t *testing.T) {
 func TestRunTestCasesCancelledMidWait(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, 2, sigmamindtest.Simulation{PerTick: 2, Stall: true, StallAfter: 2})
-	vars, outPath, sumPath := steptest.Env(t, startInputs(srv, map[string]string{"run-test-cases": "all"}))
-	cmd := exec.Command(binary)
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, wait := startBinary(t, startInputs(srv, map[string]string{"run-test-cases": "all"}))
 	// Wait for the first read of the run started: the step then pauses.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if slices.ContainsFunc(srv.Requests(), func(r sigmamindtest.Request) bool {
-			return r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/batch-runs/")
-		}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the run started was never read\n%s", stdout.String())
-		}
-	}
+	awaitRequest(t, srv, cmd, func(r sigmamindtest.Request) bool {
+		return r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/batch-runs/")
+	})
 	time.Sleep(100 * time.Millisecond)
 	sent := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
-	if took := time.Since(sent); took > 2*time.Second {
+	s, end := wait()
+	if took := end.Sub(sent); took > 2*time.Second {
 		t.Errorf("exited %v after SIGTERM; want within 2s", took)
 	}
-	s := steptest.Step{Stdout: stdout.String(), Stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		s.Exit = ee.ExitCode()
-	}
-	s.Read(t, outPath, sumPath)
 	s.CheckHygiene(t)
 	runs := ids(srv.BatchRunsOf("agent_x"))
 	if len(runs) != 1 {

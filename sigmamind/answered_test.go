@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -158,30 +157,7 @@ func TestAnswerThatIsNotHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					c.SetDeadline(time.Now().Add(5 * time.Second))
-					c.Read(make([]byte, 4096))
-					io.WriteString(c, tt.reply)
-					c.Close()
-				}
-			}()
-			c, _ := newClient(t, "http://"+l.Addr().String(), secret)
-			c.MaxRetries = 0
-			_, err = c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
-			var te *sigmamind.TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("error %v (%T), want a TransportError", err, err)
-			}
+			te, err := listOnceFailing(t, rawserver.Reply(t, tt.reply), secret)
 			if te.Answered != (tt.reply != "") || te.Malformed() != tt.wantMalformed || te.Status != 0 {
 				t.Errorf("%v: Answered %v, Malformed %v, Status %d; want %v, %v, 0", err, te.Answered, te.Malformed(), te.Status, tt.reply != "", tt.wantMalformed)
 			}
@@ -217,4 +193,18 @@ func TestTransportErrorMalformed(t *testing.T) {
 			t.Errorf("Malformed() of %+v = %v, want %v", e, got, tt.want)
 		}
 	}
+}
+
+// listOnceFailing lists batch runs once, with no retry, from url with key:
+// the error must be a *TransportError, and both are returned.
+func listOnceFailing(t *testing.T, url, key string) (*sigmamind.TransportError, error) {
+	t.Helper()
+	c, _ := newClient(t, url, key)
+	c.MaxRetries = 0
+	_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
+	var te *sigmamind.TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v (%T), want a *TransportError", err, err)
+	}
+	return te, err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
@@ -49,13 +50,7 @@ type dialer struct {
 }
 
 func newDialer(t *testing.T, refuse ...int) *dialer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
-	d := &dialer{refuse: make(map[int]bool), closed: closed}
+	d := &dialer{refuse: make(map[int]bool), closed: rawserver.FreeAddr(t)}
 	for _, n := range refuse {
 		d.refuse[n] = true
 	}

@@ -1,28 +1,20 @@
 package sigmamind_test
 
 import (
-	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/sigmagate/sigmagate/internal/rawserver"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -31,40 +23,6 @@ import (
 // markdownKey is a key that the report's markdown escaping changes
 // ("sk\_live\_..."), so that a plain search for it misses it there.
 const markdownKey = "sk_live_0123456789abcdef"
-
-// rawServer answers every connection with what answer makes of the
-// request's X-API-Key, whatever HTTP says: a server, or something in
-// between, that echoes the key where net/http will quote it.
-func rawServer(t *testing.T, answer func(key string) string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(5 * time.Second))
-				r := textproto.NewReader(bufio.NewReader(conn))
-				if _, err := r.ReadLine(); err != nil {
-					return
-				}
-				h, err := r.ReadMIMEHeader()
-				if err != nil {
-					return
-				}
-				fmt.Fprint(conn, answer(h.Get("X-API-Key")))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
 
 func leaks(t *testing.T, what, text, key string) {
 	t.Helper()
@@ -100,13 +58,7 @@ func TestTransportErrorsAreRedacted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := newClient(t, rawServer(t, tt.answer), markdownKey)
-			c.MaxRetries = 0
-			_, err := c.ListBatchRuns(t.Context(), agent, sigmamind.ListOptions{Size: 10})
-			var te *sigmamind.TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("got %v (%T), want a *TransportError", err, err)
-			}
+			te, err := listOnceFailing(t, rawserver.EchoKey(t, tt.answer), markdownKey)
 			leaks(t, "the error", err.Error(), markdownKey)
 			leaks(t, "its problem", te.Problem, markdownKey)
 			if !strings.Contains(err.Error(), tt.want) {
@@ -126,7 +78,7 @@ func TestCertificateNamesAreRedacted(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the client's refusal
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{certificate(t, markdownKey, "x."+url.QueryEscape(markdownKey))}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{rawserver.Certificate(t, markdownKey, "x."+url.QueryEscape(markdownKey))}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	base := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
@@ -144,25 +96,6 @@ func TestCertificateNamesAreRedacted(t *testing.T) {
 	if te.Retryable() || len(sl.Durations()) > 0 {
 		t.Errorf("a certificate error was retried")
 	}
-}
-
-// certificate is a self-signed certificate for names.
-func certificate(t *testing.T, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // TestEncodedKeyIsRedacted: a server that echoes the key percent-encoded,

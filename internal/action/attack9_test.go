@@ -16,14 +16,6 @@ import (
 // Probes of the start of batch runs against a hostile or buggy API and a
 // careless workflow: they pin what holds.
 
-func hostileInputs(srv *sigmamindtest.Server, with map[string]string) map[string]string {
-	in := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "max-failure-rate": "10%", "run-test-cases": "all"}
-	for k, v := range with {
-		in[k] = v
-	}
-	return in
-}
-
 // createBodies are the bodies of the creates the server received.
 func createBodies(srv *sigmamindtest.Server) []string {
 	out := []string{}
@@ -46,7 +38,7 @@ func TestStartRateLimitedThenCreated(t *testing.T) {
 			once.Do(func() { srv.Fail(sigmamindtest.Fault{Status: 429, RetryAfter: "1"}) })
 		}
 	})
-	s, _ := runInProcess(t, hostileInputs(srv, nil))
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	s.CheckHygiene(t)
 	runs := srv.BatchRunsOf("agent_x")
 	if len(runs) != 1 || s.Exit != 0 || s.Outputs["result"] != "pass" {
@@ -74,7 +66,7 @@ func TestStartCreateAnswerNamesOldRun(t *testing.T) {
 			})
 		}
 	})
-	s, _ := runInProcess(t, hostileInputs(srv, nil))
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	s.CheckHygiene(t)
 	if s.Exit != 3 || s.Outputs["result"] != "error" || len(createBodies(srv)) != 1 {
 		t.Errorf("exit %d, result %q, %d creates; want 3, error, 1\n%s", s.Exit, s.Outputs["result"], len(createBodies(srv)), s.Stdout)
@@ -104,7 +96,7 @@ func TestStartKeyInTestCaseIDs(t *testing.T) {
 			if tt.listed != "" {
 				srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: tt.listed, Attempt: 5})
 			}
-			s, _ := runInProcess(t, hostileInputs(srv, map[string]string{"run-test-cases": tt.runTestCases}))
+			s, _ := runInProcess(t, startInputs(srv, map[string]string{"run-test-cases": tt.runTestCases}))
 			s.CheckHygiene(t)
 			if s.Outputs["result"] == "pass" || s.Exit == 0 {
 				t.Errorf("exit %d, result %q: passed on a test case SigmaMind does not know\n%s", s.Exit, s.Outputs["result"], s.Stdout)
@@ -123,7 +115,7 @@ func TestStartForgedCommandsThroughTestCases(t *testing.T) {
 			srv.AddTestCases("agent_x",
 				sigmamind.TestCase{TestCaseID: "::error::forged", Label: "x\n::error::forged label\n", Attempt: 5},
 				sigmamind.TestCase{TestCaseID: "tc_2", Label: "%0A::warning::forged", Attempt: 5})
-			s, _ := runInProcess(t, hostileInputs(srv, map[string]string{"run-test-cases": runTestCases}))
+			s, _ := runInProcess(t, startInputs(srv, map[string]string{"run-test-cases": runTestCases}))
 			s.CheckHygiene(t)
 			if s.Exit != 0 || s.Outputs["result"] != "pass" {
 				t.Errorf("exit %d, result %q; want 0, pass\n%s", s.Exit, s.Outputs["result"], s.Stdout)
@@ -142,7 +134,7 @@ func TestStartAllOverBrokenPagedList(t *testing.T) {
 			srv := startFake(t, 3, sigmamindtest.Simulation{PerTick: 1000})
 			srv.SetTestCaseListing(sigmamindtest.PagedList)
 			srv.SetPagination(mode)
-			s, _ := runInProcess(t, hostileInputs(srv, nil))
+			s, _ := runInProcess(t, startInputs(srv, nil))
 			s.CheckHygiene(t)
 			if s.Exit != 3 || s.Outputs["result"] != "error" || len(createBodies(srv)) != 0 {
 				t.Errorf("exit %d, result %q, %d creates; want 3, error, none\n%s", s.Exit, s.Outputs["result"], len(createBodies(srv)), s.Stdout)
@@ -156,7 +148,7 @@ func TestStartAllWithRepeatedTestCase(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, 2, sigmamindtest.Simulation{PerTick: 1000})
 	srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 5})
-	s, _ := runInProcess(t, hostileInputs(srv, nil))
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	s.CheckHygiene(t)
 	if diff := cmp.Diff([]string{`{"agentId":"agent_x","testCases":["tc_1","tc_2"]}`}, createBodies(srv)); diff != "" {
 		t.Errorf("creates (-want +got):\n%s", diff)
@@ -175,7 +167,7 @@ func TestStartConfidenceEdges(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", c, maxRuns), func(t *testing.T) {
 				t.Parallel()
 				srv := startFake(t, 1, sigmamindtest.Simulation{PerTick: 1000})
-				s, _ := runInProcess(t, hostileInputs(srv, map[string]string{"confidence": c, "max-runs": fmt.Sprint(maxRuns)}))
+				s, _ := runInProcess(t, startInputs(srv, map[string]string{"confidence": c, "max-runs": fmt.Sprint(maxRuns)}))
 				s.CheckHygiene(t)
 				if r := s.Outputs["result"]; r != "pass" && r != "inconclusive" {
 					t.Errorf("exit %d, result %q; want pass or inconclusive\n%s", s.Exit, r, s.Stdout)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +19,25 @@ import (
 // wait for real backoff.
 func runInProcess(t *testing.T, with map[string]string) (steptest.Step, []time.Duration) {
 	t.Helper()
+	return runClocked(t, with, func() time.Time { return steptest.Now }, nil)
+}
+
+// runClocked is runInProcess with the clock now; each pause is passed to
+// pass, when it is not nil, before it is recorded.
+func runClocked(t *testing.T, with map[string]string, now func() time.Time, pass func(time.Duration)) (steptest.Step, []time.Duration) {
+	t.Helper()
 	vars, outPath, sumPath := steptest.Env(t, with)
 	var stdout, stderr bytes.Buffer
 	var slept []time.Duration
 	code := Main(context.Background(), nil, Env{
 		Getenv: func(k string) string { return vars[k] },
 		Stdout: &stdout, Stderr: &stderr,
-		Now:  func() time.Time { return steptest.Now },
+		Now:  now,
 		HTTP: &http.Client{},
 		Sleep: func(ctx context.Context, d time.Duration) error {
+			if pass != nil {
+				pass(d)
+			}
 			slept = append(slept, d)
 			return ctx.Err()
 		},
@@ -35,6 +46,38 @@ func runInProcess(t *testing.T, with map[string]string) (steptest.Step, []time.D
 	s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
 	s.Read(t, outPath, sumPath)
 	return s, slept
+}
+
+// movingClock stands at steptest.Now until a pause moves it on: wait is
+// spent by the step's own pauses, not by real time.
+type movingClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newMovingClock() *movingClock { return &movingClock{now: steptest.Now} }
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *movingClock) Pass(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// clockedFake is a fake whose clock is c, with one test case tc_1 of
+// agent_x of attempts attempts, simulated at perTick a tick.
+func clockedFake(t *testing.T, c *movingClock, attempts, perTick int64) *sigmamindtest.Server {
+	t.Helper()
+	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(c.Now))
+	t.Cleanup(srv.Close)
+	srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: attempts})
+	srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: perTick})
+	return srv
 }
 
 func TestFaultsNeverPass(t *testing.T) {

@@ -1,7 +1,6 @@
 package action
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,16 +19,6 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
-
-// guardInputs are the inputs of a step that starts runs of every test case
-// of agent_x, with changes.
-func guardInputs(srv *sigmamindtest.Server, with map[string]string) map[string]string {
-	in := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "max-failure-rate": "10%", "run-test-cases": "all"}
-	for k, v := range with {
-		in[k] = v
-	}
-	return in
-}
 
 // creates counts the creates the server was sent.
 func creates(srv *sigmamindtest.Server) int {
@@ -72,7 +61,7 @@ func TestStartLaggingListingAfter503(t *testing.T) {
 			srv.Fail(sigmamindtest.Fault{Status: 200, Body: emptyPage})
 		}
 	})
-	s, _ := runInProcess(t, guardInputs(srv, nil))
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	s.CheckHygiene(t)
 	runs := srv.BatchRunsOf("agent_x")
 	if len(runs) != 1 || creates(srv) != 1 {
@@ -107,7 +96,7 @@ func TestStartAdoptionAfter503IsNamed(t *testing.T) {
 			srv.Fail(sigmamindtest.Fault{Status: 503})
 		}
 	})
-	s, _ := runInProcess(t, guardInputs(srv, nil))
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	s.CheckHygiene(t)
 	if n := creates(srv); n != 1 {
 		t.Errorf("%d creates; want 1: a found batch run is not started again", n)
@@ -193,7 +182,7 @@ func TestStartedRunMustBeTheOneAskedFor(t *testing.T) {
 					}
 				})
 			}
-			s, _ := runInProcess(t, guardInputs(srv, tt.with))
+			s, _ := runInProcess(t, startInputs(srv, tt.with))
 			s.CheckHygiene(t)
 			if s.Exit != tt.wantExit || s.Outputs["result"] != tt.wantResult {
 				t.Errorf("exit %d, result %q; want %d, %q\n%s", s.Exit, s.Outputs["result"], tt.wantExit, tt.wantResult, s.Stdout)
@@ -225,7 +214,7 @@ func TestStartedRunMustBeTheOneAskedFor(t *testing.T) {
 func TestStartStopsAtADecidedFail(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, 6, sigmamindtest.Simulation{PerTick: 1000, FailureRate: 0.3})
-	s, _ := runInProcess(t, guardInputs(srv, map[string]string{"confidence": "0.95", "max-runs": "6", "min-success-rate": "68%"}))
+	s, _ := runInProcess(t, startInputs(srv, map[string]string{"confidence": "0.95", "max-runs": "6", "min-success-rate": "68%"}))
 	s.CheckHygiene(t)
 	if n := len(srv.BatchRunsOf("agent_x")); s.Exit != 1 || s.Outputs["result"] != "fail" || n != 1 {
 		t.Errorf("exit %d, result %q after %d runs; want 1, fail after 1\n%s", s.Exit, s.Outputs["result"], n, s.Stdout)
@@ -259,7 +248,7 @@ func TestStartDecidedFailSurvivesLaterOutage(t *testing.T) {
 			srv.Fail(sigmamindtest.Fault{Status: 503})
 		}
 	})
-	s, _ := runInProcess(t, guardInputs(srv, map[string]string{"confidence": "0.95", "max-runs": "6", "min-success-rate": "68%", "on-error": "warn"}))
+	s, _ := runInProcess(t, startInputs(srv, map[string]string{"confidence": "0.95", "max-runs": "6", "min-success-rate": "68%", "on-error": "warn"}))
 	s.CheckHygiene(t)
 	if s.Exit != 1 || s.Outputs["result"] != "fail" || s.Outputs["passed"] != "false" {
 		t.Errorf("exit %d, result %q, passed %q; want 1, fail, false: max-failure-rate decided fail on the first run\n%s", s.Exit, s.Outputs["result"], s.Outputs["passed"], s.Stdout)
@@ -344,28 +333,9 @@ func TestStartNoRunThatCannotFinishInTheWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.wait, func(t *testing.T) {
 			t.Parallel()
-			var mu sync.Mutex
-			now := steptest.Now
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(clock))
-			t.Cleanup(srv.Close)
-			srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 10})
-			srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: 5})
-			vars, outPath, sumPath := steptest.Env(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-				"max-failure-rate": "10%", "run-test-cases": "tc_1", "wait": tt.wait, "confidence": "0.95", "max-runs": "6"})
-			var stdout, stderr strings.Builder
-			code := Main(context.Background(), nil, Env{
-				Getenv: func(k string) string { return vars[k] },
-				Stdout: &stdout, Stderr: &stderr, Now: clock, HTTP: &http.Client{}, Version: "test",
-				Sleep: func(ctx context.Context, d time.Duration) error {
-					mu.Lock()
-					now = now.Add(d)
-					mu.Unlock()
-					return ctx.Err()
-				},
-			})
-			s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
-			s.Read(t, outPath, sumPath)
+			clock := newMovingClock()
+			srv := clockedFake(t, clock, 10, 5)
+			s, _ := runClocked(t, startInputs(srv, map[string]string{"run-test-cases": "tc_1", "wait": tt.wait, "confidence": "0.95", "max-runs": "6"}), clock.Now, clock.Pass)
 			s.CheckHygiene(t)
 			if n := len(srv.BatchRunsOf("agent_x")); n != tt.wantRuns {
 				t.Errorf("%d batch runs started; want %d\n%s", n, tt.wantRuns, s.Stdout)

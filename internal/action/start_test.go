@@ -1,10 +1,8 @@
 package action
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +17,16 @@ import (
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
 )
+
+// startInputs are the inputs of a step that starts runs of every test case
+// of agent_x, with changes.
+func startInputs(srv *sigmamindtest.Server, with map[string]string) map[string]string {
+	in := map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL, "max-failure-rate": "10%", "run-test-cases": "all"}
+	for k, v := range with {
+		in[k] = v
+	}
+	return in
+}
 
 func startFake(t *testing.T, n int, sim sigmamindtest.Simulation) *sigmamindtest.Server {
 	t.Helper()
@@ -51,8 +59,7 @@ func stoppedBecause(t *testing.T, s steptest.Step) string {
 func TestStartedRunStalls(t *testing.T) {
 	t.Parallel()
 	srv := startFake(t, 2, sigmamindtest.Simulation{PerTick: 2, Stall: true, StallAfter: 4})
-	s, slept := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all"})
+	s, slept := runInProcess(t, startInputs(srv, nil))
 	if s.Outputs["result"] != "inconclusive" || s.Exit != 1 {
 		t.Errorf("exit %d, result %q; want 1, inconclusive\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
@@ -88,8 +95,7 @@ func TestStartedRunCountsNeverGoDown(t *testing.T) {
 			srv.SetBatchRun("agent_x", b)
 		}
 	})
-	s, _ := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all"})
+	s, _ := runInProcess(t, startInputs(srv, nil))
 	if s.Outputs["result"] != "error" || s.Exit != 3 {
 		t.Errorf("exit %d, result %q; want 3, error\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
@@ -111,8 +117,7 @@ func TestUncertainCreateIsNoOutage(t *testing.T) {
 			})
 		}
 	})
-	s, _ := runInProcess(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "all", "on-error": "warn"})
+	s, _ := runInProcess(t, startInputs(srv, map[string]string{"on-error": "warn"}))
 	if s.Exit != 3 || s.Outputs["result"] != "error" {
 		t.Errorf("exit %d, result %q; want 3, error\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
@@ -200,30 +205,9 @@ func TestLook(t *testing.T) {
 // pause, and the step stops once wait has passed, inconclusive.
 func TestStartedRunTimesOut(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	now := steptest.Now
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key), sigmamindtest.WithClock(clock))
-	t.Cleanup(srv.Close)
-	srv.AddTestCases("agent_x", sigmamind.TestCase{TestCaseID: "tc_1", Attempt: 50})
-	srv.SetSimulation("agent_x", sigmamindtest.Simulation{PerTick: 1})
-	vars, outPath, sumPath := steptest.Env(t, map[string]string{"api-key": steptest.Key, "agent-id": "agent_x", "api-url": srv.URL,
-		"max-failure-rate": "10%", "run-test-cases": "tc_1", "wait": "2m"})
-	var stdout, stderr strings.Builder
-	var slept []time.Duration
-	code := Main(context.Background(), nil, Env{
-		Getenv: func(k string) string { return vars[k] },
-		Stdout: &stdout, Stderr: &stderr, Now: clock, HTTP: &http.Client{}, Version: "test",
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			mu.Lock()
-			now = now.Add(d)
-			mu.Unlock()
-			slept = append(slept, d)
-			return ctx.Err()
-		},
-	})
-	s := steptest.Step{Exit: code, Stdout: stdout.String(), Stderr: stderr.String()}
-	s.Read(t, outPath, sumPath)
+	clock := newMovingClock()
+	srv := clockedFake(t, clock, 50, 1)
+	s, slept := runClocked(t, startInputs(srv, map[string]string{"run-test-cases": "tc_1", "wait": "2m"}), clock.Now, clock.Pass)
 	if s.Exit != 1 || s.Outputs["result"] != "inconclusive" {
 		t.Errorf("exit %d, result %q; want 1, inconclusive\n%s", s.Exit, s.Outputs["result"], s.Stdout)
 	}
