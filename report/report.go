@@ -235,19 +235,28 @@ func renderHead(r Result) string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", ch.Rule, cell(ch.LimitText, 60), cell(actual(ch), 200), mark)
 	}
 	b.WriteByte('\n')
-	explained := false
-	for _, ch := range r.Gate.Checks {
-		// Confidence bounds and regressions need their sentence to be read.
-		if ch.Verdict != gate.Fail && ch.Verdict != gate.Inconclusive && (ch.Bound != nil || ch.Regression != nil) {
-			fmt.Fprintf(&b, "- `%s`: %s\n", ch.Rule, cell(ch.Reason, 1000))
-			explained = true
-		}
+	explained := explained(r.Gate)
+	for _, ch := range explained {
+		fmt.Fprintf(&b, "- `%s`: %s\n", ch.Rule, cell(ch.Reason, 1000))
 	}
-	if explained {
+	if len(explained) > 0 {
 		b.WriteByte('\n')
 	}
 	batchTable(&b, r)
 	return b.String()
+}
+
+// explained are the rules that passed or were skipped but need their
+// sentence to be read: a confidence bound or a regression is not told by its
+// numbers alone. Those that did not pass are told above the table already.
+func explained(res gate.Result) []gate.Check {
+	var out []gate.Check
+	for _, ch := range res.Checks {
+		if ch.Verdict != gate.Fail && ch.Verdict != gate.Inconclusive && (ch.Bound != nil || ch.Regression != nil) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // note renders the policy's note as an alert.

@@ -81,14 +81,11 @@ func Text(r Result, colour bool) string {
 		return p.verdict(marks[row], s)
 	})
 	b.WriteByte('\n')
-	explained := false
-	for _, ch := range r.Gate.Checks {
-		if ch.Verdict != gate.Fail && ch.Verdict != gate.Inconclusive && (ch.Bound != nil || ch.Regression != nil) {
-			fmt.Fprintf(&b, "- %s: %s\n", ch.Rule, plain(ch.Reason, 1000))
-			explained = true
-		}
+	explained := explained(r.Gate)
+	for _, ch := range explained {
+		fmt.Fprintf(&b, "- %s: %s\n", ch.Rule, plain(ch.Reason, 1000))
 	}
-	if explained {
+	if len(explained) > 0 {
 		b.WriteByte('\n')
 	}
 	textBatches(&b, r)
