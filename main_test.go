@@ -43,11 +43,12 @@ func TestMain(m *testing.M) {
 // env adds to or overrides the runner's variables; "<unset>" removes one.
 func runStep(t *testing.T, with map[string]string, env map[string]string) steptest.Step {
 	t.Helper()
-	return runBinaryStep(t, binary, with, env)
+	return runBinaryStep(t, binary, "", with, env)
 }
 
-// runBinaryStep runs bin as the runner runs the action.
-func runBinaryStep(t *testing.T, bin string, with, env map[string]string) steptest.Step {
+// runBinaryStep runs bin as the runner runs the action, in dir (the
+// workspace; empty: this one).
+func runBinaryStep(t *testing.T, bin, dir string, with, env map[string]string) steptest.Step {
 	t.Helper()
 	vars, outPath, sumPath := steptest.Env(t, with)
 	for k, v := range env {
@@ -58,6 +59,7 @@ func runBinaryStep(t *testing.T, bin string, with, env map[string]string) stepte
 		}
 	}
 	cmd := exec.Command(bin)
+	cmd.Dir = dir
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -34,7 +34,7 @@ func TestVersionStamp(t *testing.T) {
 	}
 
 	srv := steptest.NewFake(t, steptest.Run5("batch_x", time.Now(), 5, 0))
-	s := runBinaryStep(t, bin, with(srv), nil)
+	s := runBinaryStep(t, bin, "", with(srv), nil)
 	s.CheckHygiene(t)
 	if s.Exit != 0 {
 		t.Fatalf("exit %d\n%s%s", s.Exit, s.Stdout, s.Stderr)

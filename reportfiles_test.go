@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,24 +19,7 @@ import (
 // workspace.
 func runStepIn(t *testing.T, dir string, with map[string]string) steptest.Step {
 	t.Helper()
-	vars, outPath, sumPath := steptest.Env(t, with)
-	cmd := exec.Command(binary)
-	cmd.Dir = dir
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	s := steptest.Step{Stdout: stdout.String(), Stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		s.Exit = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	s.Read(t, outPath, sumPath)
-	return s
+	return runBinaryStep(t, binary, dir, with, nil)
 }
 
 // junitDoc is the JUnit shape the common readers parse.
