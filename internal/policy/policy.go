@@ -5,7 +5,11 @@
 // so that warn-only, on-inconclusive and on-error mean one thing everywhere.
 package policy
 
-import "github.com/sigmagate/sigmagate/gate"
+import (
+	"strings"
+
+	"github.com/sigmagate/sigmagate/gate"
+)
 
 // Exit statuses, a contract with workflows and scripts.
 const (
@@ -86,4 +90,58 @@ func Decide(o Outcome, p Policy) Decision {
 		return Decision{Code: ExitPass, Severity: Warning, Note: "on-inconclusive: warn is set: this step passes, and the inconclusive verdict is reported as a warning"}
 	}
 	return Decision{Code: ExitFail, Severity: Error}
+}
+
+// Combine is what the decisions for several agents, judged in one step, do
+// to it together: the step fails when any one fails it, with the status of
+// the gravest (an error before a failure), and it passed only when each
+// passed. Each agent keeps its own decision for its own annotations; a
+// policy that excused one agent's outage never excuses another's failure.
+func Combine(ds []Decision) Decision {
+	var c Decision
+	if len(ds) == 0 {
+		// Nothing judged is no pass.
+		return Decision{Code: ExitError, Severity: Error}
+	}
+	c.Passed = true
+	var notes []string
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if rank(d.Code) > rank(c.Code) {
+			c.Code = d.Code
+		}
+		c.Passed = c.Passed && d.Passed
+		if severity(d.Severity) > severity(c.Severity) {
+			c.Severity = d.Severity
+		}
+		if d.Note != "" && !seen[d.Note] {
+			seen[d.Note] = true
+			notes = append(notes, d.Note)
+		}
+	}
+	c.Note = strings.Join(notes, "; ")
+	return c
+}
+
+// rank orders exit statuses by gravity.
+func rank(code int) int {
+	switch code {
+	case ExitPass:
+		return 0
+	case ExitFail:
+		return 1
+	case ExitError:
+		return 3
+	}
+	return 2 // ExitUsage, and any other failing status
+}
+
+func severity(s Severity) int {
+	switch s {
+	case None:
+		return 0
+	case Warning:
+		return 1
+	}
+	return 2
 }

@@ -158,3 +158,40 @@ func TestDecideNeverPassesWhatItDoesNotKnow(t *testing.T) {
 		})
 	}
 }
+
+// TestCombine holds the step's decision for several agents to the gravest
+// of theirs: a policy that let one agent pass never lets another's failure
+// or error pass.
+func TestCombine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []Decision
+		want Decision
+	}{
+		{"none", nil, Decision{Code: ExitError, Severity: Error}},
+		{"one pass", []Decision{passed}, passed},
+		{"all pass", []Decision{passed, passed, passed}, passed},
+		{"pass and fail", []Decision{passed, failed}, failed},
+		{"fail and error", []Decision{failed, errored, passed}, errored},
+		{"error and fail", []Decision{errored, failed}, errored},
+		{"excused outage beside a failure", []Decision{warnedOutage, failed},
+			Decision{Code: ExitFail, Severity: Error, Note: warnedOutage.Note}},
+		{"excused outage beside a pass", []Decision{passed, warnedOutage},
+			Decision{Code: ExitPass, Severity: Warning, Note: warnedOutage.Note}},
+		{"passed inconclusive beside a pass", []Decision{passedInconclusive, passed}, passedInconclusive},
+		{"warned failures, one note", []Decision{warnedFail, warnedFail}, warnedFail},
+		{"two notes", []Decision{warnedFail, warnedInconclusive},
+			Decision{Code: ExitPass, Severity: Warning, Note: warnedFail.Note + "; " + warnedInconclusive.Note}},
+		{"not an outage beside a warned failure", []Decision{notAnOutage, warnedFail},
+			Decision{Code: ExitError, Severity: Error, Note: notAnOutage.Note + "; " + warnedFail.Note}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, Combine(tt.in)); diff != "" {
+				t.Errorf("Combine (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
