@@ -685,3 +685,25 @@ func list(items []string, most int) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Sum adds up counts judged apart, such as several agents' gated runs, for
+// totals across them; like Pool, it saturates rather than overflow, and
+// Expected is unknown (0) when any part's is.
+func Sum(parts []Counts) Counts {
+	var c Counts
+	unknown := false
+	for _, p := range parts {
+		c.Batches += p.Batches
+		c.Successful = add(c.Successful, p.Successful)
+		c.Failed = add(c.Failed, p.Failed)
+		c.Undecided = add(c.Undecided, p.Undecided)
+		c.Total = add(c.Total, p.Total)
+		c.Expected = add(c.Expected, p.Expected)
+		c.Pending = add(c.Pending, p.Pending)
+		unknown = unknown || (p.Batches > 0 && p.Expected == 0)
+	}
+	if unknown {
+		c.Expected = 0
+	}
+	return c
+}
