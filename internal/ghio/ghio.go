@@ -126,8 +126,12 @@ func isSpace(r rune) bool {
 	return 0x2000 <= r && r <= 0x200A
 }
 
-// Log writes plain log lines, each neutralized.
-type Log struct{ W io.Writer }
+// Log writes plain log lines, each neutralized. Prefix starts every line,
+// before it is neutralized, so that no prefix can make a line a command.
+type Log struct {
+	W      io.Writer
+	Prefix string
+}
 
 // Print writes text, which may hold several lines. Like the runner, it takes
 // "\r\n", "\r" and "\n" as line ends, and it ends every line with "\n".
@@ -145,7 +149,7 @@ func (l Log) Print(text string) {
 			}
 			text = text[i+1:]
 		}
-		b.WriteString(Neutralize(line))
+		b.WriteString(Neutralize(l.Prefix + line))
 		b.WriteByte('\n')
 	}
 	io.WriteString(l.W, b.String())
