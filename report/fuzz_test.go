@@ -222,7 +222,7 @@ func FuzzMarkdown(f *testing.F) {
 			t.Errorf("the summary is %d bytes, over summaryBudget", len(md))
 		}
 		for _, r := range results {
-			checkJSON(t, JSON(r))
+			checkJSON(t, JSON([]Result{r}))
 		}
 		// Cut somewhere, by a budget the texts choose.
 		budget := 200 + (len(label)*7919+len(prompt)*104729+len(criteria)*31+len(batchID)*17+len(model))%len(md)
@@ -246,7 +246,7 @@ func TestHostileProperties(t *testing.T) {
 				t.Fatalf("texts %d and %d: %s", i, j, strings.Join(p, "\n"))
 			}
 			for _, r := range results {
-				checkJSON(t, JSON(r))
+				checkJSON(t, JSON([]Result{r}))
 			}
 		}
 	}
@@ -318,19 +318,21 @@ func TestJSONSize(t *testing.T) {
 	in := inputs("agent_big", "batches", "100", "baseline-batches", "100", "batch-id", long)
 	r := judged("agent_big", big.AgentName, gated, baseline, big.TestCases, 100, gate.Rules{MaxFailureRate: rate("10%"), MinAttempts: 1,
 		MaxRegression: rate("5%"), Confidence: 0.95, MaxAge: time.Hour}, in)
-	js := JSON(r)
+	js := JSON([]Result{r})
 	checkJSON(t, js)
 	var got struct {
 		Result  string   `json:"result"`
 		Omitted []string `json:"omitted"`
-		Rules   []any    `json:"rules"`
+		Agents  []struct {
+			Rules []any `json:"rules"`
+		} `json:"agents"`
 	}
 	if err := json.Unmarshal([]byte(js), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Result != string(r.Gate.Verdict) || len(got.Rules) != len(r.Gate.Checks) || len(got.Omitted) == 0 || got.Omitted[0] != "batches" {
-		t.Errorf("JSON = result %q, %d rules, omitted %q; want result %q, %d rules, batches omitted",
-			got.Result, len(got.Rules), got.Omitted, r.Gate.Verdict, len(r.Gate.Checks))
+	if got.Result != string(r.Gate.Verdict) || len(got.Agents) != 1 || len(got.Agents[0].Rules) != len(r.Gate.Checks) || len(got.Omitted) == 0 || got.Omitted[0] != "batches" {
+		t.Errorf("JSON = result %q, %d agents, omitted %q; want result %q, one agent with %d rules, batches omitted",
+			got.Result, len(got.Agents), got.Omitted, r.Gate.Verdict, len(r.Gate.Checks))
 	}
 
 	// Texts that no cutting of details can shrink: the agent's own id and
@@ -340,7 +342,7 @@ func TestJSONSize(t *testing.T) {
 		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Err: huge, Hint: huge},
 		{AgentID: huge, AgentName: huge, Inputs: map[string]string{"agent-id": huge}, Gate: r.Gate, Rows: r.Rows, TestCases: r.TestCases},
 	} {
-		js := JSON(r)
+		js := JSON([]Result{r})
 		checkJSON(t, js)
 		checkMarkdown(t, Markdown([]Result{r}))
 	}

@@ -15,25 +15,39 @@ const MaxJSONBytes = 64 << 10
 
 // JSONVersion is the version of the JSON report's schema, its "version"
 // field: it grows when a field changes meaning or goes, not when one is
-// added.
-const JSONVersion = 1
+// added. 2: the agents' reports moved into "agents", one each, and the
+// counts at the top are their sum.
+const JSONVersion = 2
 
+// jsonReport is the whole report: the step's outcome, the totals of every
+// agent's gated batch runs, and each agent's report.
 type jsonReport struct {
 	Version     int               `json:"version"`
 	Result      string            `json:"result"`
-	Agent       jsonAgent         `json:"agent"`
-	Inputs      map[string]string `json:"inputs"`
-	Error       string            `json:"error,omitempty"`
 	Counts      *gate.Counts      `json:"counts,omitempty"`
 	FailureRate *float64          `json:"failureRate,omitempty"`
 	SuccessRate *float64          `json:"successRate,omitempty"`
-	Rules       []gate.Check      `json:"rules,omitempty"`
-	Notes       []string          `json:"notes,omitempty"`
-	Batches     []jsonBatch       `json:"batches,omitempty"`
-	Baseline    []jsonBatch       `json:"baselineBatches,omitempty"`
-	BaselineSum *gate.Counts      `json:"baselineCounts,omitempty"`
-	Started     *Started          `json:"started,omitempty"`
+	Inputs      map[string]string `json:"inputs"`
+	Agents      []jsonAgentReport `json:"agents"`
 	Omitted     []string          `json:"omitted,omitempty"`
+}
+
+// jsonAgentReport is one agent's report.
+type jsonAgentReport struct {
+	Agent       jsonAgent    `json:"agent"`
+	Result      string       `json:"result"`
+	Error       string       `json:"error,omitempty"`
+	Hint        string       `json:"hint,omitempty"`
+	Note        string       `json:"note,omitempty"`
+	Counts      *gate.Counts `json:"counts,omitempty"`
+	FailureRate *float64     `json:"failureRate,omitempty"`
+	SuccessRate *float64     `json:"successRate,omitempty"`
+	Rules       []gate.Check `json:"rules,omitempty"`
+	Notes       []string     `json:"notes,omitempty"`
+	Batches     []jsonBatch  `json:"batches,omitempty"`
+	Baseline    []jsonBatch  `json:"baselineBatches,omitempty"`
+	BaselineSum *gate.Counts `json:"baselineCounts,omitempty"`
+	Started     *Started     `json:"started,omitempty"`
 	// The test cases are in FullJSON only: prompts would not fit an output.
 	TestCases        []jsonTestCase `json:"testCases,omitempty"`
 	TestCasesNotKept int            `json:"testCasesNotShown,omitempty"`
@@ -83,75 +97,103 @@ func jsonBatches(rows []Row, role Role) []jsonBatch {
 	return out
 }
 
-// JSON renders one result as a single line of JSON, at most MaxJSONBytes:
-// batch details, then long reasons, go before the report would grow past it.
-func JSON(r Result) string {
-	j := whole(r)
+// JSON renders the results as a single line of JSON, at most MaxJSONBytes:
+// batch details, then long reasons, go before the report would grow past it,
+// from every agent alike.
+func JSON(results []Result) string {
+	j := whole(results)
 	out := marshal(j)
-	if len(out) > MaxJSONBytes {
-		j.Batches, j.Baseline, j.Omitted = nil, nil, append(j.Omitted, "batches")
+	each := func(what string, f func(a *jsonAgentReport)) {
+		if len(out) <= MaxJSONBytes {
+			return
+		}
+		for i := range j.Agents {
+			f(&j.Agents[i])
+		}
+		j.Omitted = append(j.Omitted, what)
 		out = marshal(j)
 	}
-	if len(out) > MaxJSONBytes {
-		rules := make([]gate.Check, len(j.Rules))
-		for i, c := range j.Rules {
+	each("batches", func(a *jsonAgentReport) { a.Batches, a.Baseline = nil, nil })
+	each("long reasons", func(a *jsonAgentReport) {
+		rules := make([]gate.Check, len(a.Rules))
+		for i, c := range a.Rules {
 			c.Reason = untrusted.Cut(c.Reason, 200)
 			rules[i] = c
 		}
-		j.Rules, j.Notes, j.Omitted = rules, nil, append(j.Omitted, "long reasons", "notes")
-		j.Error = untrusted.Cut(j.Error, 1000)
-		out = marshal(j)
-	}
-	if len(out) > MaxJSONBytes && j.Started != nil && len(j.Started.TestCases) > 0 {
-		st := *j.Started
-		st.TestCases = nil
-		j.Started, j.Omitted = &st, append(j.Omitted, "started test cases")
-		out = marshal(j)
-	}
+		a.Rules = rules
+		a.Error, a.Hint, a.Note = untrusted.Cut(a.Error, 1000), untrusted.Cut(a.Hint, 500), untrusted.Cut(a.Note, 500)
+	})
+	each("notes", func(a *jsonAgentReport) { a.Notes = nil })
+	each("started test cases", func(a *jsonAgentReport) {
+		if a.Started != nil && len(a.Started.TestCases) > 0 {
+			st := *a.Started
+			st.TestCases = nil
+			a.Started = &st
+		}
+	})
 	if len(out) > MaxJSONBytes {
 		j.Inputs = nil
-		j.Agent.Name = untrusted.Cut(j.Agent.Name, 100)
 		j.Omitted = append(j.Omitted, "inputs")
 		out = marshal(j)
 	}
-	if len(out) > MaxJSONBytes {
-		// Only an absurd agent id is left to grow the report.
-		j.Agent.ID = untrusted.Cut(j.Agent.ID, 200)
-		j.Omitted = append(j.Omitted, "long agent id")
-		out = marshal(j)
-	}
+	each("long names", func(a *jsonAgentReport) { a.Agent.Name = untrusted.Cut(a.Agent.Name, 100) })
+	// Only absurd ids and reasons are left to grow the report.
+	each("long ids", func(a *jsonAgentReport) {
+		a.Agent.ID = untrusted.Cut(a.Agent.ID, 200)
+		if a.Started != nil {
+			st := *a.Started
+			st.BatchIDs, st.URLs = nil, nil
+			a.Started = &st
+		}
+	})
+	each("rules", func(a *jsonAgentReport) { a.Rules, a.Error, a.Hint = nil, untrusted.Cut(a.Error, 200), "" })
 	return out
 }
 
-// FullJSON renders one result as JSON with nothing left out, for a file or
+// FullJSON renders the results as JSON with nothing left out, for a file or
 // standard output, where no step output limit applies. It has JSON's schema;
 // omitted is never set.
-func FullJSON(r Result) string {
-	j := whole(r)
-	if r.Err == "" {
+func FullJSON(results []Result) string {
+	j := whole(results)
+	for i, r := range results {
+		if r.Err != "" {
+			continue
+		}
+		a := &j.Agents[i]
 		for _, tc := range r.TestCases {
 			jt := jsonTestCase{ID: tc.ID, Label: tc.Label, Model: tc.Model, Attempts: tc.Attempts, Prompt: tc.Prompt, Criteria: tc.Criteria}
 			for _, m := range tc.MockData {
 				jt.MockData = append(jt.MockData, jsonMockData(m))
 			}
-			j.TestCases = append(j.TestCases, jt)
+			a.TestCases = append(a.TestCases, jt)
 		}
-		j.TestCasesNotKept = r.TestCasesNotKept
+		a.TestCasesNotKept = r.TestCasesNotKept
 	}
 	return marshal(j)
 }
 
-func whole(r Result) jsonReport {
-	j := jsonReport{Version: JSONVersion, Result: r.Outcome(), Agent: jsonAgent{r.AgentID, r.AgentName}, Inputs: r.Inputs, Started: r.Started}
-	if r.Err != "" {
-		j.Error = r.Err
-	} else {
-		c := r.Gate.Counts
+func whole(results []Result) jsonReport {
+	j := jsonReport{Version: JSONVersion, Result: Worst(results), Agents: []jsonAgentReport{}}
+	if len(results) > 0 {
+		j.Inputs = results[0].Inputs // the step's, the same for every agent
+	}
+	if c, ok := Totals(results); ok {
 		j.Counts = &c
 		j.FailureRate, j.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
-		j.Rules, j.Notes = r.Gate.Checks, r.Gate.Notes
-		j.BaselineSum = r.Gate.Baseline
-		j.Batches, j.Baseline = jsonBatches(r.Rows, Gated), jsonBatches(r.Rows, Baseline)
+	}
+	for _, r := range results {
+		a := jsonAgentReport{Agent: jsonAgent{r.AgentID, r.AgentName}, Result: r.Outcome(), Note: r.Note, Started: r.Started}
+		if r.Err != "" {
+			a.Error, a.Hint = r.Err, r.Hint
+		} else {
+			c := r.Gate.Counts
+			a.Counts = &c
+			a.FailureRate, a.SuccessRate = finite(c.FailureRate()), finite(c.SuccessRate())
+			a.Rules, a.Notes = r.Gate.Checks, r.Gate.Notes
+			a.BaselineSum = r.Gate.Baseline
+			a.Batches, a.Baseline = jsonBatches(r.Rows, Gated), jsonBatches(r.Rows, Baseline)
+		}
+		j.Agents = append(j.Agents, a)
 	}
 	return j
 }

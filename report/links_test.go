@@ -54,18 +54,21 @@ func checkLinks(t *testing.T, r Result, u string) {
 	if !strings.Contains(md, started) {
 		t.Errorf("the summary lacks %q", started)
 	}
-	checkText(t, Text(r, false), false)
-	js := JSON(r)
+	checkText(t, Text([]Result{r}, false), false)
+	js := JSON([]Result{r})
 	checkJSON(t, js)
-	var j struct {
-		Batches []struct {
-			URL string `json:"url"`
-		} `json:"batches"`
-		Started *Started `json:"started"`
+	var doc struct {
+		Agents []struct {
+			Batches []struct {
+				URL string `json:"url"`
+			} `json:"batches"`
+			Started *Started `json:"started"`
+		} `json:"agents"`
 	}
-	if err := json.Unmarshal([]byte(js), &j); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(js), &doc); err != nil || len(doc.Agents) != 1 {
+		t.Fatalf("JSON: %v, %d agents; want one", err, len(doc.Agents))
 	}
+	j := doc.Agents[0]
 	if !utf8.ValidString(u) {
 		return // JSON carries invalid bytes as U+FFFD
 	}

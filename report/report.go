@@ -121,6 +121,19 @@ func Markdown(results []Result) string {
 func markdown(results []Result, budget int) string {
 	const sep = "\n---\n\n"
 	var b strings.Builder
+	level := "##"
+	if len(results) > 1 {
+		// Every agent's verdict first, then each one's detail under it.
+		// Only a budget far below the job summary's has no room for it.
+		ov := overview(results)
+		if len(ov) > budget/2 {
+			ov = overviewTitle(results)
+		}
+		if len(ov) <= budget {
+			b.WriteString(ov)
+		}
+		level = "###"
+	}
 	for i, r := range results {
 		// Keep room for the line that says the agents after this one were
 		// left out.
@@ -132,7 +145,7 @@ func markdown(results []Result, budget int) string {
 		if i > 0 {
 			s = sep
 		}
-		head := renderHead(r)
+		head := renderHead(r, level)
 		// The head comes whole, with room to say that details were left out.
 		need := len(s) + len(head) + reserve
 		if n := len(r.TestCases); n > 0 && r.Err == "" {
@@ -177,13 +190,13 @@ var verdictMark = map[gate.Verdict]string{
 
 // renderHead renders the parts a reviewer reads first; they are bounded in
 // size whatever the data.
-func renderHead(r Result) string {
+func renderHead(r Result, level string) string {
 	var b strings.Builder
 	name := cell(r.AgentID, idLimit)
 	if r.AgentName != "" {
 		name = cell(r.AgentName, labelLimit) + " (" + name + ")"
 	}
-	fmt.Fprintf(&b, "## %s: SigmaMind simulations of %s\n\n", verdictTitle[r.Outcome()], name)
+	fmt.Fprintf(&b, "%s %s: SigmaMind simulations of %s\n\n", level, verdictTitle[r.Outcome()], name)
 	if r.Err != "" {
 		fmt.Fprintf(&b, "**The gate could not judge the agent:** %s\n\n", cell(r.Err, 1000))
 		if r.Hint != "" {

@@ -215,7 +215,7 @@ func TestGolden(t *testing.T) {
 			md := Markdown([]Result{tc.r})
 			checkMarkdown(t, md)
 			golden(t, tc.name+".md", md)
-			js := JSON(tc.r)
+			js := JSON([]Result{tc.r})
 			checkJSON(t, js)
 			// The file ends with a newline; the output is one line without it.
 			golden(t, tc.name+".json", js+"\n")

@@ -31,12 +31,14 @@ func TestStartedHostileText(t *testing.T) {
 		}
 	}
 	var j struct {
-		Started *Started `json:"started"`
+		Agents []struct {
+			Started *Started `json:"started"`
+		} `json:"agents"`
 	}
-	if err := json.Unmarshal([]byte(JSON(r)), &j); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(JSON([]Result{r})), &j); err != nil || len(j.Agents) != 1 {
+		t.Fatalf("JSON: %v, %d agents; want one", err, len(j.Agents))
 	}
-	if diff := cmp.Diff(r.Started, j.Started); diff != "" {
+	if diff := cmp.Diff(r.Started, j.Agents[0].Started); diff != "" {
 		t.Errorf("JSON started (-want +got):\n%s", diff)
 	}
 }

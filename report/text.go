@@ -18,7 +18,57 @@ import (
 // (the columns' separator), and no line starts with it, so that nothing it
 // holds can move the cursor, recolour the screen, start a workflow command
 // or shift a column.
-func Text(r Result, colour bool) string {
+//
+// Several results open with a table of their verdicts, one row an agent.
+func Text(results []Result, colour bool) string {
+	if len(results) == 1 {
+		return text(results[0], colour)
+	}
+	var b strings.Builder
+	textOverview(&b, results, painter(colour))
+	for _, r := range results {
+		b.WriteString("\n" + strings.Repeat("-", 72) + "\n\n")
+		b.WriteString(text(r, colour))
+	}
+	return b.String()
+}
+
+// textOverview renders the verdict of each of several results, the
+// program's words first on each line.
+func textOverview(b *strings.Builder, results []Result, p painter) {
+	worst := Worst(results)
+	fmt.Fprintf(b, "%s  SigmaMind simulations of %d agents\n\n", p.verdict(worst, strings.ToUpper(worst)), len(results))
+	rows := [][]string{{"Verdict", "Failure rate", "Attempts failed", "Agent"}}
+	outcomes := []string{""}
+	for _, r := range results {
+		name := plain(r.AgentID, idLimit)
+		if r.AgentName != "" {
+			name = plain(r.AgentName, labelLimit) + " (" + name + ")"
+		}
+		rate, attempts := "n/a", "n/a"
+		if r.Err == "" {
+			c := r.Gate.Counts
+			if c.Total > 0 {
+				rate = gate.Percent(c.FailureRate())
+			}
+			attempts = num(c.Failures()) + " of " + num(c.Total)
+		}
+		rows = append(rows, []string{r.Outcome(), rate, attempts, name})
+		outcomes = append(outcomes, r.Outcome())
+	}
+	columns(b, rows, []bool{false, true, true, false}, func(row, col int, s string) string {
+		if row == 0 || col != 0 {
+			return s
+		}
+		return p.verdict(outcomes[row], s)
+	})
+	if c, ok := Totals(results); ok && c.Total > 0 {
+		fmt.Fprintf(b, "\nAll agents together: %s of %s attempts did not succeed (%s), in %s.\n",
+			num(c.Failures()), num(c.Total), gate.Percent(c.FailureRate()), plural(c.Batches, "gated batch run", "gated batch runs"))
+	}
+}
+
+func text(r Result, colour bool) string {
 	p := painter(colour)
 	var b strings.Builder
 	name := plain(r.AgentID, idLimit)
@@ -74,8 +124,8 @@ func Text(r Result, colour bool) string {
 		rules = append(rules, []string{ch.Rule, plain(ch.LimitText, 60), plain(actual(ch), 200), mark})
 		marks = append(marks, string(ch.Verdict))
 	}
-	columns(&b, rules, []bool{false, false, false, false}, func(row int, s string) string {
-		if row == 0 {
+	columns(&b, rules, []bool{false, false, false, false}, func(row, col int, s string) string {
+		if row == 0 || col != 3 {
 			return s
 		}
 		return p.verdict(marks[row], s)
@@ -176,9 +226,9 @@ func textStarted(b *strings.Builder, s *Started) {
 
 // columns writes rows as columns padded with spaces to their widest cell, at
 // least two spaces apart; right-aligned columns are numbers. paint, when not
-// nil, colours a cell of the last column after it is padded, so that the
-// escapes take no width.
-func columns(b *strings.Builder, rows [][]string, right []bool, paint func(row int, s string) string) {
+// nil, colours a left-aligned cell before it is padded, so that the escapes
+// take no width.
+func columns(b *strings.Builder, rows [][]string, right []bool, paint func(row, col int, s string) string) {
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, c := range row {
@@ -189,19 +239,19 @@ func columns(b *strings.Builder, rows [][]string, right []bool, paint func(row i
 		var line strings.Builder
 		for i, c := range row {
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			last := i == len(row)-1
 			if i > 0 {
 				line.WriteString("  ")
 			}
-			switch {
-			case right[i]:
+			if right[i] {
 				line.WriteString(pad + c)
-			case last && paint != nil:
-				line.WriteString(paint(r, c))
-			case last:
-				line.WriteString(c)
-			default:
-				line.WriteString(c + pad)
+				continue
+			}
+			if paint != nil {
+				c = paint(r, i, c)
+			}
+			line.WriteString(c)
+			if i < len(row)-1 {
+				line.WriteString(pad)
 			}
 		}
 		b.WriteString(strings.TrimRight(line.String(), " "))

@@ -88,12 +88,12 @@ func TestTextGolden(t *testing.T) {
 	t.Parallel()
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			txt := Text(tc.r, false)
+			txt := Text([]Result{tc.r}, false)
 			if tc.r.Err == "" {
 				checkText(t, txt, false)
 			}
 			golden(t, tc.name+".txt", txt)
-			coloured := Text(tc.r, true)
+			coloured := Text([]Result{tc.r}, true)
 			if got := sgr.ReplaceAllString(coloured, ""); got != txt {
 				t.Errorf("the coloured report is not the plain one with escapes (-plain +coloured):\n%s", cmp.Diff(txt, got))
 			}
@@ -121,7 +121,7 @@ func TestTextContent(t *testing.T) {
 		"hostile":      {"<script>", "gated     batch_|::error::pwned ", "batch_## [set-output"},
 	}
 	for _, tc := range goldenCases() {
-		txt := Text(tc.r, false)
+		txt := Text([]Result{tc.r}, false)
 		for _, s := range want[tc.name] {
 			if !strings.Contains(txt, s) {
 				t.Errorf("%s: the text report lacks %q:\n%s", tc.name, s, txt)
@@ -143,7 +143,7 @@ func FuzzText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, label, prompt, criteria, batchID, model string) {
 		for _, r := range fuzzResults(label, prompt, criteria, batchID, model) {
 			for _, colour := range []bool{false, true} {
-				txt := Text(r, colour)
+				txt := Text([]Result{r}, colour)
 				if r.Err == "" {
 					checkText(t, txt, colour)
 				} else {
@@ -172,9 +172,9 @@ func TestHostileText(t *testing.T) {
 		for j, g := range hostile {
 			for _, r := range fuzzResults(h, g, hostile[(i+j)%len(hostile)], g+"\x1b[2J", h) {
 				if r.Err == "" {
-					checkText(t, Text(r, true), true)
+					checkText(t, Text([]Result{r}, true), true)
 				} else {
-					checkTextLines(t, Text(r, true))
+					checkTextLines(t, Text([]Result{r}, true))
 				}
 			}
 		}
