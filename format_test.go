@@ -89,10 +89,12 @@ func TestFormatJSONAndMarkdown(t *testing.T) {
 	var rep struct {
 		Version int    `json:"version"`
 		Result  string `json:"result"`
-		Agent   struct{ ID, Name string }
+		Agents  []struct {
+			Agent struct{ ID, Name string }
+		}
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
-	if err := dec.Decode(&rep); err != nil || code != 0 || rep.Version != 1 || rep.Result != "pass" || rep.Agent.ID != "agent_x" {
+	if err := dec.Decode(&rep); err != nil || code != 0 || rep.Version != 2 || rep.Result != "pass" || len(rep.Agents) != 1 || rep.Agents[0].Agent.ID != "agent_x" {
 		t.Errorf("--format json: exit %d, %v, %+v\nstdout:\n%s", code, err, rep, out)
 	}
 	if dec.More() || strings.Count(out, "\n") != 1 {

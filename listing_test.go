@@ -225,7 +225,7 @@ func TestUnknownConfiguredAttempts(t *testing.T) {
 	var report struct {
 		Rules []struct{ Rule, Reason string }
 	}
-	if err := json.Unmarshal([]byte(s.Outputs["report"]), &report); err != nil {
+	if err := json.Unmarshal(steptest.OnlyAgent(t, s.Outputs["report"]), &report); err != nil {
 		t.Fatal(err)
 	}
 	if len(report.Rules) == 0 || report.Rules[0].Rule != "finished" || !strings.HasPrefix(report.Rules[0].Reason, "configured attempts unknown for batch_u") {

@@ -84,7 +84,7 @@ func reportStarted(t *testing.T, s steptest.Step) startedJSON {
 	var r struct {
 		Started *startedJSON `json:"started"`
 	}
-	if err := json.Unmarshal([]byte(s.Outputs["report"]), &r); err != nil || r.Started == nil {
+	if err := json.Unmarshal(steptest.OnlyAgent(t, s.Outputs["report"]), &r); err != nil || r.Started == nil {
 		t.Fatalf("report %q has no started: %v", s.Outputs["report"], err)
 	}
 	return *r.Started
@@ -224,7 +224,7 @@ func TestRunTestCasesJudgesOnlyItsOwnRuns(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"baselineBatches"`
 	}
-	if err := json.Unmarshal([]byte(s.Outputs["report"]), &r); err != nil || len(r.Baseline) != 1 || r.Baseline[0].ID != "batch_before" {
+	if err := json.Unmarshal(steptest.OnlyAgent(t, s.Outputs["report"]), &r); err != nil || len(r.Baseline) != 1 || r.Baseline[0].ID != "batch_before" {
 		t.Errorf("baseline %+v (%v); want batch_before", r.Baseline, err)
 	}
 }

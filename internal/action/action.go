@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,7 +28,6 @@ import (
 	"github.com/sigmagate/sigmagate/internal/config"
 	"github.com/sigmagate/sigmagate/internal/ghio"
 	"github.com/sigmagate/sigmagate/internal/policy"
-	"github.com/sigmagate/sigmagate/report"
 )
 
 // Env is everything the application takes from the process, so that tests
@@ -69,17 +67,7 @@ func Main(ctx context.Context, args []string, env Env) (code int) {
 		s.ann.Error("input api-url: " + err.Error())
 		return policy.ExitUsage
 	}
-	if l.cfg.Starts() {
-		st, sel, err := s.start(ctx, client, l.cfg)
-		j := judgeStarted(l.cfg, st, sel, err, env.Now())
-		j.started = st
-		if ids := st.ids(); len(ids) > 0 && st.stop != report.StopDecided && st.stop != report.StopBudget && st.stop != report.StopFutile {
-			s.log.Printf("sigmagate: stopped (%s); the batch runs started keep running in SigmaMind: %s", st.stop, strings.Join(ids, ", "))
-		}
-		return s.tell(l, j)
-	}
-	sel, err := s.gather(ctx, client, l.cfg)
-	return s.tell(l, judge(l.cfg, sel, err, env.Now()))
+	return s.tell(l, s.judgeAgents(ctx, client, l.cfg))
 }
 
 // step is where a run reports: the GitHub Actions step, or a terminal.

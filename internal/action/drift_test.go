@@ -101,7 +101,7 @@ func TestOutputsAgree(t *testing.T) {
 	t.Parallel()
 	_, fromAction := steptest.ReadAction(t)
 	var fromCode, fromReadme []string
-	for _, o := range outputs(report.Result{}, policy.Decision{}) {
+	for _, o := range outputs([]report.Result{{}}, policy.Decision{}) {
 		fromCode = append(fromCode, o.Name)
 	}
 	for _, row := range readmeTable(t, "| output | value |") {

@@ -11,6 +11,8 @@ import (
 
 // judged is what the gate made of what gather chose.
 type judged struct {
+	// cfg is the configuration of the agent judged.
+	cfg config.Config
 	sel batches.Selection
 	// gate is the gate's judgement of sel; empty when err is set.
 	gate gate.Result

@@ -15,20 +15,25 @@ import (
 )
 
 // outputs are the step outputs, all single lines, every one set on every
-// run. passed is the policy's.
-func outputs(r report.Result, d policy.Decision) []ghio.Output {
-	ids := []string{}
-	for _, row := range r.Rows {
-		if row.Role == report.Gated {
-			ids = append(ids, row.Batch.ID)
+// run. passed is the policy's. With several agents, result is the worst
+// agent's, the counts are every agent's added up, and the ids every
+// agent's, in the order the agents were given.
+func outputs(results []report.Result, d policy.Decision) []ghio.Output {
+	ids, started := []string{}, []string{}
+	for _, r := range results {
+		for _, row := range r.Rows {
+			if row.Role == report.Gated {
+				ids = append(ids, row.Batch.ID)
+			}
+		}
+		if r.Started != nil {
+			started = append(started, r.Started.BatchIDs...)
 		}
 	}
-	started := []string{}
-	if r.Started != nil {
-		started = r.Started.BatchIDs
-	}
-	failed := r.Err != ""
-	c := r.Gate.Counts
+	// One agent's error leaves its counts unknown: totals without them
+	// would read as the whole.
+	c, known := report.Totals(results)
+	failed := !known
 	count := func(n int64) string {
 		if failed {
 			return ""
@@ -36,7 +41,7 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 		return strconv.FormatInt(n, 10)
 	}
 	return []ghio.Output{
-		{Name: "result", Value: r.Outcome()},
+		{Name: "result", Value: report.Worst(results)},
 		{Name: "passed", Value: strconv.FormatBool(d.Passed)},
 		{Name: "failure-rate", Value: fraction(c.FailureRate(), failed)},
 		{Name: "success-rate", Value: fraction(c.SuccessRate(), failed)},
@@ -46,7 +51,7 @@ func outputs(r report.Result, d policy.Decision) []ghio.Output {
 		{Name: "total-attempts", Value: count(c.Total)},
 		{Name: "batch-ids", Value: jsonStrings(ids)},
 		{Name: "started-batch-ids", Value: jsonStrings(started)},
-		{Name: "report", Value: report.JSON(r)},
+		{Name: "report", Value: report.JSON(results)},
 	}
 }
 

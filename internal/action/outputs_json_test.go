@@ -33,7 +33,7 @@ func TestIDOutputsAreJSON(t *testing.T) {
 		r.Rows = append(r.Rows, report.Row{Role: report.Gated, Batch: gate.Batch{ID: id}})
 	}
 	r.Rows = append(r.Rows, report.Row{Role: report.Baseline, Batch: gate.Batch{ID: "batch_baseline"}})
-	for _, o := range outputs(r, policy.Decision{}) {
+	for _, o := range outputs([]report.Result{r}, policy.Decision{}) {
 		if o.Name != "batch-ids" && o.Name != "started-batch-ids" {
 			continue
 		}

@@ -75,9 +75,9 @@ func TestRedactedBeforeEveryFormatter(t *testing.T) {
 				r := redacted(result(l, j, d), untrusted.NewSecrets(key))
 				var log bytes.Buffer
 				s := &step{log: ghio.Log{W: &log}, ann: &ghio.Annotator{Log: ghio.Log{W: &log}}}
-				s.announce(r, d)
-				written := map[string]string{"summary": report.Markdown([]report.Result{r}), "report": report.JSON(r), "log": log.String()}
-				for _, o := range outputs(r, d) {
+				s.announce(r, d, false)
+				written := map[string]string{"summary": report.Markdown([]report.Result{r}), "report": report.JSON([]report.Result{r}), "log": log.String()}
+				for _, o := range outputs([]report.Result{r}, d) {
 					written["output "+o.Name] = o.Value
 				}
 				for what, text := range written {

@@ -48,7 +48,7 @@ func stoppedBecause(t *testing.T, s steptest.Step) string {
 			Stop string `json:"stopped"`
 		} `json:"started"`
 	}
-	if err := json.Unmarshal([]byte(s.Outputs["report"]), &r); err != nil || r.Started == nil {
+	if err := json.Unmarshal(steptest.OnlyAgent(t, s.Outputs["report"]), &r); err != nil || r.Started == nil {
 		t.Fatalf("report %q has no started: %v", s.Outputs["report"], err)
 	}
 	return r.Started.Stop

@@ -17,20 +17,31 @@ import (
 	"github.com/sigmagate/sigmagate/report"
 )
 
-// tell says what the verdict does to the step, through every channel that
-// reports it, and returns the exit status. The policy decides; everything
-// here asks it.
-func (s *step) tell(l loaded, j judged) int {
+// tell says what the verdicts do to the step, through every channel that
+// reports them, and returns the exit status. The policy decides, for each
+// agent and for the step; everything here asks it.
+func (s *step) tell(l loaded, js []judged) int {
 	cfg := l.cfg
-	d := policy.Decide(j.outcome, policy.Policy{WarnOnly: cfg.WarnOnly, OnInconclusive: cfg.OnInconclusive, OnError: cfg.OnError})
+	pol := policy.Policy{WarnOnly: cfg.WarnOnly, OnInconclusive: cfg.OnInconclusive, OnError: cfg.OnError}
 	secrets := untrusted.NewSecrets(cfg.APIKey)
-	// Links are built of the redacted ids, and redacted once more: the
-	// template is the user's text.
-	r := link(redacted(result(l, j, d), secrets), cfg.BatchURLTemplate, secrets.Redact)
+	results := make([]report.Result, len(js))
+	decisions := make([]policy.Decision, len(js))
+	for i, j := range js {
+		decisions[i] = policy.Decide(j.outcome, pol)
+		// Links are built of the redacted ids, and redacted once more: the
+		// template is the user's text.
+		results[i] = link(redacted(result(l, j, decisions[i]), secrets), cfg.BatchURLTemplate, secrets.Redact)
+	}
+	d := policy.Combine(decisions)
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
-	werr := s.write(l, r, d)
-	s.announce(r, d)
+	werr := s.write(l, results, d)
+	for i, r := range results {
+		s.announce(r, decisions[i], len(results) > 1)
+	}
+	if len(results) > 1 {
+		s.log.Printf("sigmagate: %d agents: %s (the worst of theirs)", len(results), report.Worst(results))
+	}
 	if werr != nil {
 		// A verdict that already fails the step keeps its status; a pass
 		// whose outputs or report files are lost must not look like one.
@@ -44,11 +55,11 @@ func (s *step) tell(l loaded, j judged) int {
 	return d.Code
 }
 
-// result is what the report shows of the run. What the error is, and
-// what to do about it, are read from the error itself, before redacted
+// result is what the report shows of one agent's run. What the error is,
+// and what to do about it, are read from the error itself, before redacted
 // turns everything into text without the key.
 func result(l loaded, j judged, d policy.Decision) report.Result {
-	cfg := l.cfg
+	cfg := j.cfg
 	r := report.Result{AgentID: cfg.AgentID, Inputs: l.inputs, Note: d.Note, TrendRows: config.TrendRows}
 	r.Started = startedReport(j.started, l.getenv)
 	var nf *batches.NotFoundError
@@ -130,23 +141,29 @@ func redactAll(found *untrusted.Secrets, texts []string) []string {
 // announce logs the verdict, annotates why the gate did not pass as the
 // policy's severity says, and logs the policy's note, which every
 // annotation repeats.
-func (s *step) announce(r report.Result, d policy.Decision) {
+//
+// With several agents, each annotation starts with the agent it is about.
+func (s *step) announce(r report.Result, d policy.Decision, several bool) {
 	why := ""
 	if d.Note != "" {
 		why = " (" + d.Note + ")"
+	}
+	name := r.AgentID
+	if r.AgentName != "" {
+		name = fmt.Sprintf("%s (%s)", r.AgentName, r.AgentID)
+	}
+	about := ""
+	if several {
+		about = name + ": "
 	}
 	if r.Err != "" {
 		msg := r.Err
 		if r.Hint != "" {
 			msg += "; " + r.Hint
 		}
-		s.annotate(d.Severity, msg+why)
+		s.annotate(d.Severity, about+msg+why)
 	} else {
 		res := r.Gate
-		name := r.AgentID
-		if r.AgentName != "" {
-			name = fmt.Sprintf("%s (%s)", r.AgentName, r.AgentID)
-		}
 		if c := res.Counts; c.Batches > 0 {
 			s.log.Printf("sigmagate: %s: %s: %d of %d attempts did not succeed, in %d gated batch run(s)", name, res.Verdict, c.Failures(), c.Total, c.Batches)
 		} else {
@@ -158,11 +175,11 @@ func (s *step) announce(r report.Result, d policy.Decision) {
 			if c.Verdict == gate.Inconclusive {
 				msg = "inconclusive: " + msg
 			}
-			s.annotate(d.Severity, msg)
+			s.annotate(d.Severity, about+msg)
 		}
 	}
 	if d.Note != "" {
-		s.log.Print("sigmagate: " + d.Note)
+		s.log.Print("sigmagate: " + about + d.Note)
 	}
 }
 
@@ -186,18 +203,18 @@ func footer(version string) string {
 // report files and the step outputs. A summary that cannot be written is
 // only a warning, as it is to the runner: the outputs and the verdict still
 // count. Outputs and report files that cannot be written are errors.
-func (s *step) write(l loaded, r report.Result, d policy.Decision) error {
+func (s *step) write(l loaded, results []report.Result, d policy.Decision) error {
 	cfg := l.cfg
 	if cfg.Summary {
 		path := s.env.Getenv("GITHUB_STEP_SUMMARY")
 		if path != "" {
-			md := untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), cfg.APIKey)
+			md := untrusted.Redact(report.Markdown(results)+footer(s.env.Version), cfg.APIKey)
 			if err := ghio.WriteSummary(path, md); err != nil {
 				s.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
 			}
 		}
 		if path == "" || l.explicitFormat {
-			s.print(l, r)
+			s.print(l, results)
 		}
 	}
 	var errs []error
@@ -205,8 +222,8 @@ func (s *step) write(l loaded, r report.Result, d policy.Decision) error {
 		input, path string
 		render      func() string
 	}{
-		{"junit-file", cfg.JUnitFile, func() string { return report.JUnit([]report.Result{r}) }},
-		{"report-file", cfg.ReportFile, func() string { return report.FullJSON(r) + "\n" }},
+		{"junit-file", cfg.JUnitFile, func() string { return report.JUnit(results) }},
+		{"report-file", cfg.ReportFile, func() string { return report.FullJSON(results) + "\n" }},
 	} {
 		if f.path == "" {
 			continue
@@ -215,7 +232,7 @@ func (s *step) write(l loaded, r report.Result, d policy.Decision) error {
 			errs = append(errs, fmt.Errorf("could not write the %s %s: %w; a pass without it is not one: make the path a file the step may write", f.input, f.path, err))
 		}
 	}
-	if err := s.writeOutputs(cfg, r, d); err != nil {
+	if err := s.writeOutputs(cfg, results, d); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -226,15 +243,15 @@ func (s *step) write(l loaded, r report.Result, d policy.Decision) error {
 // nothing the log would change (text is made safe by the renderer, JSON
 // escapes every control character), and coloured text must keep its
 // escapes.
-func (s *step) print(l loaded, r report.Result) {
+func (s *step) print(l loaded, results []report.Result) {
 	key := l.cfg.APIKey
 	switch l.format {
 	case "json":
-		io.WriteString(s.stdout, untrusted.Redact(report.FullJSON(r), key)+"\n")
+		io.WriteString(s.stdout, untrusted.Redact(report.FullJSON(results), key)+"\n")
 	case "text":
-		io.WriteString(s.stdout, untrusted.Redact(report.Text(r, l.colour), key))
+		io.WriteString(s.stdout, untrusted.Redact(report.Text(results, l.colour), key))
 	default:
-		s.log.Print(untrusted.Redact(report.Markdown([]report.Result{r})+footer(s.env.Version), key))
+		s.log.Print(untrusted.Redact(report.Markdown(results)+footer(s.env.Version), key))
 	}
 }
 
@@ -259,7 +276,7 @@ func replaceFile(path, text string) error {
 }
 
 // writeOutputs sets the step outputs.
-func (s *step) writeOutputs(cfg config.Config, r report.Result, d policy.Decision) error {
+func (s *step) writeOutputs(cfg config.Config, results []report.Result, d policy.Decision) error {
 	path := s.env.Getenv("GITHUB_OUTPUT")
 	if path == "" {
 		if s.inActions {
@@ -267,7 +284,7 @@ func (s *step) writeOutputs(cfg config.Config, r report.Result, d policy.Decisio
 		}
 		return nil
 	}
-	outs := outputs(r, d)
+	outs := outputs(results, d)
 	for i := range outs {
 		outs[i].Value = untrusted.Redact(outs[i].Value, cfg.APIKey)
 	}

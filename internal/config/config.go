@@ -31,7 +31,7 @@ import (
 // word for word.
 type Raw struct {
 	APIKey            string `env:"API_KEY" help:"SigmaMind API key, sent as X-API-Key, at least 8 characters. Pass it from a repository secret; on the command line, prefer the SIGMAMIND_API_KEY environment variable."`
-	AgentID           string `env:"AGENT_ID" help:"The agent whose batch runs are gated, e.g. agent_D5D0p7TUs66TTAEAx."`
+	AgentID           string `env:"AGENT_ID" help:"The agent whose batch runs are gated, e.g. agent_D5D0p7TUs66TTAEAx, or several separated by commas or newlines: each is judged on its own, and the worst verdict decides (error, fail, inconclusive, pass)."`
 	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host (127.0.0.0/8, ::1, localhost)."`
 	BatchID           string `env:"BATCH_ID" help:"Gate this batch run (and the older ones that batches adds) instead of the newest."`
 	RunTestCases      string `env:"RUN_TEST_CASES" help:"Start a batch run and judge it instead of existing ones: all (every test case of the agent), or test case ids separated by commas, spaces or newlines (empty: judge existing batch runs)."`
@@ -149,7 +149,11 @@ func (v *flagValue) IsBoolFlag() bool { return v.boolean }
 
 // Config is the checked configuration.
 type Config struct {
-	APIKey         string
+	APIKey string
+	// AgentIDs are the agents to judge, each once, in the order given.
+	// AgentID is the one this configuration is for: the first, or the one
+	// For chose.
+	AgentIDs       []string
 	AgentID        string
 	APIURL         string
 	BatchID        string
@@ -202,9 +206,10 @@ func Parse(r Raw) (Config, error) {
 	if r.AgentID == "" {
 		p.add("agent-id", "is required and was empty: give the id of the agent to gate, e.g. agent_D5D0p7TUs66TTAEAx, from the agent's page in SigmaMind")
 	}
+	agents := p.agents("agent-id", r.AgentID)
 	c := Config{
 		APIKey:         r.APIKey,
-		AgentID:        p.id("agent-id", r.AgentID),
+		AgentIDs:       agents,
 		APIURL:         p.url("api-url", r.APIURL),
 		Batches:        int(p.count("batches", r.Batches, 1, 100)),
 		OnInconclusive: p.oneOf("on-inconclusive", r.OnInconclusive, "fail", "warn", "pass"),
@@ -219,8 +224,20 @@ func Parse(r Raw) (Config, error) {
 	if r.BatchID != "" {
 		c.BatchID = p.id("batch-id", r.BatchID)
 	}
+	if len(agents) > 0 {
+		c.AgentID = agents[0]
+	}
 	c.RunAll, c.RunTestCases = p.testCases("run-test-cases", r.RunTestCases)
 	starts := c.Starts()
+	if len(agents) > 1 {
+		// Test case ids belong to one agent; all means each agent's own.
+		if len(c.RunTestCases) > 0 {
+			p.add("run-test-cases", fmt.Sprintf("names test case ids, but agent-id names %d agents, and test cases belong to one agent: give all, or one agent per step (a matrix)", len(agents)))
+		}
+		if r.BatchID != "" {
+			p.add("batch-id", fmt.Sprintf("is set, but agent-id names %d agents, and a batch run belongs to one agent: leave batch-id empty, or name one agent", len(agents)))
+		}
+	}
 	switch {
 	case r.Wait != "":
 		c.Wait = p.duration("wait", r.Wait, 0)
@@ -283,6 +300,55 @@ func Parse(r Raw) (Config, error) {
 		p.add("report-file", fmt.Sprintf("%q is also junit-file: give the reports different paths", r.ReportFile))
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// For returns the configuration for one of the agents.
+func (c Config) For(agentID string) Config {
+	c.AgentID = agentID
+	return c
+}
+
+// MaxAgents bounds how many agents one step judges: each costs requests,
+// and the job summary has room for a section each.
+const MaxAgents = 50
+
+// agents reads agent-id: ids separated by commas and line breaks, each
+// kept once, in the order given.
+func (p *parser) agents(input, s string) []string {
+	var ids []string
+	seen := map[string]string{} // by the id without its agent_ prefix
+	bad := false
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !idPattern.MatchString(f) {
+			p.add(input, fmt.Sprintf("%q is not an id: ids are up to 128 letters, digits, '_', '-', '.' or ':', and several are separated by commas or newlines", f))
+			bad = true
+			continue
+		}
+		// The API names an agent with and without its prefix: two
+		// spellings of one agent would judge it twice, in one verdict.
+		bare := strings.TrimPrefix(f, "agent_")
+		switch prev, dup := seen[bare]; {
+		case dup && prev == f:
+			continue
+		case dup:
+			p.add(input, fmt.Sprintf("names one agent twice, as %q and %q: give each agent once", prev, f))
+			bad = true
+			continue
+		}
+		seen[bare] = f
+		ids = append(ids, f)
+	}
+	if s != "" && len(ids) == 0 && !bad {
+		p.add(input, fmt.Sprintf("%q names no agent: give an agent id, e.g. agent_D5D0p7TUs66TTAEAx, or several separated by commas", s))
+	}
+	if len(ids) > MaxAgents {
+		p.add(input, fmt.Sprintf("names %d agents, more than %d: split them among steps or matrix jobs", len(ids), MaxAgents))
+	}
+	return ids
 }
 
 // MaxRuns bounds max-runs: each run costs simulated attempts, and planning

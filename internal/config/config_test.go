@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	zero := gate.MustRate("0")
 	want := Config{
-		APIKey: "sk-valid-key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1, MaxRuns: 1,
+		APIKey: "sk-valid-key", AgentIDs: []string{"agent_x"}, AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1, MaxRuns: 1,
 		Rules:          gate.Rules{MaxFailureRate: &zero, MinAttempts: 1},
 		OnInconclusive: "fail", OnError: "fail", Summary: true, Timeout: 2 * time.Minute, Retries: 3,
 	}
@@ -108,6 +109,17 @@ func TestParseErrors(t *testing.T) {
 		{"no agent", func(r *Raw) { r.AgentID = "" }, "input agent-id: is required"},
 		{"agent with space", func(r *Raw) { r.AgentID = "agent x" }, "input agent-id: \"agent x\" is not an id"},
 		{"bare agent id", func(r *Raw) { r.AgentID = "D5D0p7TUs66TTAEAx" }, ""},
+		{"agents", func(r *Raw) { r.AgentID = "agent_a, agent_b\nagent_c,\r\n agent_d ," }, ""},
+		{"agents repeated", func(r *Raw) { r.AgentID = "agent_a,agent_a" }, ""},
+		{"agent spelled twice", func(r *Raw) { r.AgentID = "agent_a,a" }, `input agent-id: names one agent twice, as "agent_a" and "a"`},
+		{"agents only commas", func(r *Raw) { r.AgentID = " , ,\n" }, "names no agent"},
+		{"agents with space", func(r *Raw) { r.AgentID = "agent_a agent_b" }, `"agent_a agent_b" is not an id`},
+		{"agent markup", func(r *Raw) { r.AgentID = "agent_a\n<b>x</b>" }, `input agent-id: "<b>x</b>" is not an id`},
+		{"agents 50", func(r *Raw) { r.AgentID = agentList(50) }, ""},
+		{"agents 51", func(r *Raw) { r.AgentID = agentList(51) }, "names 51 agents, more than 50"},
+		{"agents with test case ids", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.RunTestCases = "tc_1" }, "input run-test-cases: names test case ids, but agent-id names 2 agents"},
+		{"agents with all", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.RunTestCases = "all" }, ""},
+		{"agents with batch id", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.BatchID = "batch_1" }, "input batch-id: is set, but agent-id names 2 agents"},
 		{"batch id", func(r *Raw) { r.BatchID = "batch_s0OJu2JWR8R45Fai" }, ""},
 		{"batch id with newline", func(r *Raw) { r.BatchID = "b\n::error::x" }, "input batch-id"},
 		{"batches 100", func(r *Raw) { r.Batches = "100" }, ""},
@@ -236,4 +248,28 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("accepted out-of-range config %+v", c)
 		}
 	})
+}
+
+func agentList(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("agent_%d", i)
+	}
+	return strings.Join(ids, ",")
+}
+
+func TestParseAgents(t *testing.T) {
+	t.Parallel()
+	r := valid()
+	r.AgentID = "agent_b,\n agent_a , agent_b\n\nagent_c"
+	c, err := Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"agent_b", "agent_a", "agent_c"}, c.AgentIDs); diff != "" {
+		t.Errorf("AgentIDs (-want +got):\n%s", diff)
+	}
+	if c.AgentID != "agent_b" || c.For("agent_c").AgentID != "agent_c" || c.AgentID != "agent_b" {
+		t.Errorf("AgentID %q, For(agent_c) %q: want the first, then the one chosen, without changing c", c.AgentID, c.For("agent_c").AgentID)
+	}
 }

@@ -6,6 +6,7 @@ package steptest
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -290,4 +291,19 @@ func Encodings(key string) []string {
 		out = append(out, untrustedtest.Encode(name, key))
 	}
 	return out
+}
+
+// OnlyAgent returns the JSON of the one agent a report (the report output or
+// file) holds, for tests of one agent that read its rules, batches or runs
+// started; it fails the test unless there is exactly one.
+func OnlyAgent(t testing.TB, report string) []byte {
+	t.Helper()
+	var doc struct {
+		Version int               `json:"version"`
+		Agents  []json.RawMessage `json:"agents"`
+	}
+	if err := json.Unmarshal([]byte(report), &doc); err != nil || doc.Version != 2 || len(doc.Agents) != 1 {
+		t.Fatalf("report: %v, version %d, %d agents; want version 2 with one agent:\n%s", err, doc.Version, len(doc.Agents), report)
+	}
+	return doc.Agents[0]
 }
