@@ -30,7 +30,7 @@ import (
 // README to it. Each help text is action.yml's description of the input,
 // word for word.
 type Raw struct {
-	APIKey            string `env:"API_KEY" help:"SigmaMind API key, sent as X-API-Key, at least 8 characters. Pass it from a repository secret; on the command line, prefer the SIGMAMIND_API_KEY environment variable."`
+	APIKey            string `env:"API_KEY" secret:"true" help:"SigmaMind API key, sent as X-API-Key, at least 8 characters. Pass it from a repository secret; on the command line, prefer the SIGMAMIND_API_KEY environment variable."`
 	AgentID           string `env:"AGENT_ID" help:"The agent whose batch runs are gated, e.g. agent_D5D0p7TUs66TTAEAx, or several separated by commas or newlines: each is judged on its own, and the worst verdict decides (error, fail, inconclusive, pass)."`
 	APIURL            string `env:"API_URL, default=https://api.sigmamind.ai" help:"API base URL; https, or http to a loopback host (127.0.0.0/8, ::1, localhost)."`
 	BatchID           string `env:"BATCH_ID" help:"Gate this batch run (and the older ones that batches adds) instead of the newest."`
@@ -55,6 +55,8 @@ type Raw struct {
 	JUnitFile         string `env:"JUNIT_FILE" help:"Write a JUnit XML report here, one test case per rule (a path in the workspace; missing folders are created; empty: none)."`
 	ReportFile        string `env:"REPORT_FILE" help:"Write the complete JSON report here (a path in the workspace; missing folders are created; empty: none)."`
 	BatchURLTemplate  string `env:"BATCH_URL_TEMPLATE" help:"Link each batch run to this URL, e.g. https://app.example/agents/{agentId}/batches/{batchId}: https only, placeholders {agentId} and {batchId} only (empty: no links)."`
+	PRComment         string `env:"PR_COMMENT, default=off" help:"Comment on the pull request: off; always: one comment, created once and updated in place on every run; failures: created only when the verdict is not a pass, but an existing one is always updated."`
+	GitHubToken       string `env:"GITHUB_TOKEN" secret:"true" action:"${{ github.token }}" help:"Token for pr-comment, which needs pull-requests: write; the job's token by default (on the command line: the GITHUB_TOKEN environment variable)."`
 }
 
 // Input describes one field of Raw.
@@ -62,8 +64,13 @@ type Input struct {
 	Name    string // kebab-case, as in action.yml and flags
 	EnvKey  string // as in the env tag, e.g. AGENT_ID
 	Default string
-	Help    string
-	field   int
+	// ActionDefault, when not empty, is action.yml's default instead: an
+	// expression the runner evaluates, such as the job's token.
+	ActionDefault string
+	Help          string
+	// Secret inputs are masked, redacted and never recorded in a report.
+	Secret bool
+	field  int
 }
 
 // TrendRows is how many batch runs the summary's trend shows, newest first:
@@ -78,7 +85,8 @@ func Inputs() []Input {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		key, opts, _ := strings.Cut(f.Tag.Get("env"), ",")
-		in := Input{EnvKey: key, Name: strings.ToLower(strings.ReplaceAll(key, "_", "-")), Help: f.Tag.Get("help"), field: i}
+		in := Input{EnvKey: key, Name: strings.ToLower(strings.ReplaceAll(key, "_", "-")), Help: f.Tag.Get("help"), field: i,
+			ActionDefault: f.Tag.Get("action"), Secret: f.Tag.Get("secret") == "true"}
 		if _, def, ok := strings.Cut(opts, "default="); ok {
 			in.Default = def
 		}
@@ -181,6 +189,11 @@ type Config struct {
 	// BatchURLTemplate links each batch run: an https URL with the
 	// placeholders {agentId} and {batchId}; empty: no links.
 	BatchURLTemplate string
+
+	// PRComment is off, always or failures; GitHubToken is the token
+	// that comments.
+	PRComment   string
+	GitHubToken string
 }
 
 // InputError is one invalid input.
@@ -296,10 +309,33 @@ func Parse(r Raw) (Config, error) {
 	if r.BatchURLTemplate != "" {
 		c.BatchURLTemplate = p.template("batch-url-template", r.BatchURLTemplate)
 	}
+	c.PRComment = p.oneOf("pr-comment", r.PRComment, "off", "always", "failures")
+	c.GitHubToken = r.GitHubToken
+	if c.PRComment != "off" {
+		switch {
+		case r.GitHubToken == "":
+			p.add("github-token", "is empty, and pr-comment needs a token: leave github-token at its default (the job's token) and give the job `permissions: pull-requests: write`; on the command line, set GITHUB_TOKEN")
+		case strings.ContainsFunc(r.GitHubToken, unicode.IsControl) || strings.ContainsRune(r.GitHubToken, ' '):
+			p.add("github-token", "contains white space or a control character (a line break?): copy the token again without it")
+		case utf8.RuneCountInString(r.GitHubToken) < MinAPIKeyLength:
+			p.add("github-token", fmt.Sprintf("is shorter than %d characters, so it is not a whole token, and a value that short could not be kept out of the logs: give the whole token", MinAPIKeyLength))
+		}
+	}
 	if c.JUnitFile != "" && c.JUnitFile == c.ReportFile {
 		p.add("report-file", fmt.Sprintf("%q is also junit-file: give the reports different paths", r.ReportFile))
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// Secrets are the values no output may show: the key, and the token when it
+// is long enough to be one (a shorter one is refused when it would be used,
+// and redacting it would garble every message).
+func (c Config) Secrets() []string {
+	out := []string{c.APIKey}
+	if utf8.RuneCountInString(c.GitHubToken) >= MinAPIKeyLength {
+		out = append(out, c.GitHubToken)
+	}
+	return out
 }
 
 // For returns the configuration for one of the agents.

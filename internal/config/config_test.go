@@ -33,7 +33,7 @@ func TestFromEnvReadsTheRunnersNames(t *testing.T) {
 	want := Raw{
 		APIKey: "key", AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: "1", MaxFailureRate: "10%",
 		MinAttempts: "7", OnInconclusive: "fail", MaxRuns: "1", BaselineBatches: "0", MaxRegression: "5%",
-		WarnOnly: "false", OnError: "fail", Summary: "true", Timeout: "2m", Retries: "3",
+		WarnOnly: "false", OnError: "fail", Summary: "true", Timeout: "2m", Retries: "3", PRComment: "off",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -81,7 +81,7 @@ func TestParseDefaults(t *testing.T) {
 	want := Config{
 		APIKey: "sk-valid-key", AgentIDs: []string{"agent_x"}, AgentID: "agent_x", APIURL: "https://api.sigmamind.ai", Batches: 1, MaxRuns: 1,
 		Rules:          gate.Rules{MaxFailureRate: &zero, MinAttempts: 1},
-		OnInconclusive: "fail", OnError: "fail", Summary: true, Timeout: 2 * time.Minute, Retries: 3,
+		OnInconclusive: "fail", OnError: "fail", Summary: true, Timeout: 2 * time.Minute, Retries: 3, PRComment: "off",
 	}
 	if diff := cmp.Diff(want, c, cmp.AllowUnexported(gate.Rate{})); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -119,6 +119,13 @@ func TestParseErrors(t *testing.T) {
 		{"agents 51", func(r *Raw) { r.AgentID = agentList(51) }, "names 51 agents, more than 50"},
 		{"agents with test case ids", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.RunTestCases = "tc_1" }, "input run-test-cases: names test case ids, but agent-id names 2 agents"},
 		{"agents with all", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.RunTestCases = "all" }, ""},
+		{"pr-comment always", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_0123456789abcdef" }, ""},
+		{"pr-comment failures", func(r *Raw) { r.PRComment = "failures"; r.GitHubToken = "ghs_0123456789abcdef" }, ""},
+		{"pr-comment unknown", func(r *Raw) { r.PRComment = "yes" }, `input pr-comment: "yes" is not one of off, always, failures`},
+		{"pr-comment without a token", func(r *Raw) { r.PRComment = "always" }, "input github-token: is empty, and pr-comment needs a token"},
+		{"token with a line break", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_0123\n456789" }, "input github-token: contains white space"},
+		{"short token", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_1" }, "input github-token: is shorter than 8"},
+		{"short token unused", func(r *Raw) { r.GitHubToken = "ghs_1" }, ""},
 		{"agents with batch id", func(r *Raw) { r.AgentID = "agent_a,agent_b"; r.BatchID = "batch_1" }, "input batch-id: is set, but agent-id names 2 agents"},
 		{"batch id", func(r *Raw) { r.BatchID = "batch_s0OJu2JWR8R45Fai" }, ""},
 		{"batch id with newline", func(r *Raw) { r.BatchID = "b\n::error::x" }, "input batch-id"},

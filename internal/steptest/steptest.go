@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sigmagate/sigmagate/internal/ghio/ghiotest"
+	"github.com/sigmagate/sigmagate/internal/prcomment/prcommenttest"
 	"github.com/sigmagate/sigmagate/internal/untrusted/untrustedtest"
 	"github.com/sigmagate/sigmagate/sigmamind"
 	"github.com/sigmagate/sigmagate/sigmamind/sigmamindtest"
@@ -141,6 +142,9 @@ func Env(t testing.TB, with map[string]string) (vars map[string]string, outPath,
 		if !ok {
 			v = in.Default
 		}
+		if v == "${{ github.token }}" {
+			v = GitHubToken // the runner evaluates the expression
+		}
 		vars["INPUT_"+strings.ToUpper(in.Name)] = v
 	}
 	for name := range with {
@@ -150,6 +154,10 @@ func Env(t testing.TB, with map[string]string) (vars map[string]string, outPath,
 	}
 	return vars, outPath, sumPath
 }
+
+// GitHubToken is the job's token as the runner passes it to github-token's
+// default; the fake GitHub (prcommenttest) accepts it.
+const GitHubToken = prcommenttest.DefaultToken
 
 // Read reads the outputs and the summary the step wrote, as the runner
 // does.
@@ -187,6 +195,9 @@ func (s Step) Everything() string {
 // else, no Go stack trace, no workflow command but the gate's own.
 func (s Step) CheckHygiene(t testing.TB) {
 	t.Helper()
+	if strings.Contains(s.Everything(), GitHubToken) {
+		t.Errorf("the job's token leaked:\nstdout: %s\nstderr: %s\nsummary: %s\noutputs: %v", s.Stdout, s.Stderr, s.Summary, s.Outputs)
+	}
 	if strings.Contains(s.Everything(), Key) {
 		t.Errorf("the API key leaked:\nstdout: %s\nstderr: %s\nsummary: %s\noutputs: %v", s.Stdout, s.Stderr, s.Summary, s.Outputs)
 	}
