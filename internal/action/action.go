@@ -67,7 +67,7 @@ func Main(ctx context.Context, args []string, env Env) (code int) {
 		s.ann.Error("input api-url: " + err.Error())
 		return policy.ExitUsage
 	}
-	return s.tell(l, s.judgeAgents(ctx, client, l.cfg))
+	return s.tell(ctx, l, s.judgeAgents(ctx, client, l.cfg))
 }
 
 // step is where a run reports: the GitHub Actions step, or a terminal.

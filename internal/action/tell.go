@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,10 @@ import (
 // tell says what the verdicts do to the step, through every channel that
 // reports them, and returns the exit status. The policy decides, for each
 // agent and for the step; everything here asks it.
-func (s *step) tell(l loaded, js []judged) int {
+func (s *step) tell(ctx context.Context, l loaded, js []judged) int {
 	cfg := l.cfg
 	pol := policy.Policy{WarnOnly: cfg.WarnOnly, OnInconclusive: cfg.OnInconclusive, OnError: cfg.OnError}
-	secrets := untrusted.NewSecrets(cfg.APIKey)
+	secrets := untrusted.NewSecrets(cfg.Secrets()...)
 	results := make([]report.Result, len(js))
 	decisions := make([]policy.Decision, len(js))
 	for i, j := range js {
@@ -36,6 +37,7 @@ func (s *step) tell(l loaded, js []judged) int {
 	// The report first, the verdict last: on a terminal the last lines are
 	// the ones read.
 	werr := s.write(l, results, d)
+	s.comment(ctx, l, results)
 	for i, r := range results {
 		s.announce(r, decisions[i], len(results) > 1)
 	}
@@ -208,7 +210,7 @@ func (s *step) write(l loaded, results []report.Result, d policy.Decision) error
 	if cfg.Summary {
 		path := s.env.Getenv("GITHUB_STEP_SUMMARY")
 		if path != "" {
-			md := untrusted.Redact(report.Markdown(results)+footer(s.env.Version), cfg.APIKey)
+			md := untrusted.Redact(report.Markdown(results)+footer(s.env.Version), cfg.Secrets()...)
 			if err := ghio.WriteSummary(path, md); err != nil {
 				s.ann.Warning(fmt.Sprintf("could not write the job summary to GITHUB_STEP_SUMMARY (%s): %v; the verdict and outputs are not affected", path, err))
 			}
@@ -228,7 +230,7 @@ func (s *step) write(l loaded, results []report.Result, d policy.Decision) error
 		if f.path == "" {
 			continue
 		}
-		if err := replaceFile(f.path, untrusted.Redact(f.render(), cfg.APIKey)); err != nil {
+		if err := replaceFile(f.path, untrusted.Redact(f.render(), cfg.Secrets()...)); err != nil {
 			errs = append(errs, fmt.Errorf("could not write the %s %s: %w; a pass without it is not one: make the path a file the step may write", f.input, f.path, err))
 		}
 	}
@@ -244,14 +246,14 @@ func (s *step) write(l loaded, results []report.Result, d policy.Decision) error
 // escapes every control character), and coloured text must keep its
 // escapes.
 func (s *step) print(l loaded, results []report.Result) {
-	key := l.cfg.APIKey
+	key := l.cfg.Secrets()
 	switch l.format {
 	case "json":
-		io.WriteString(s.stdout, untrusted.Redact(report.FullJSON(results), key)+"\n")
+		io.WriteString(s.stdout, untrusted.Redact(report.FullJSON(results), key...)+"\n")
 	case "text":
-		io.WriteString(s.stdout, untrusted.Redact(report.Text(results, l.colour), key))
+		io.WriteString(s.stdout, untrusted.Redact(report.Text(results, l.colour), key...))
 	default:
-		s.log.Print(untrusted.Redact(report.Markdown(results)+footer(s.env.Version), key))
+		s.log.Print(untrusted.Redact(report.Markdown(results)+footer(s.env.Version), key...))
 	}
 }
 
@@ -286,7 +288,7 @@ func (s *step) writeOutputs(cfg config.Config, results []report.Result, d policy
 	}
 	outs := outputs(results, d)
 	for i := range outs {
-		outs[i].Value = untrusted.Redact(outs[i].Value, cfg.APIKey)
+		outs[i].Value = untrusted.Redact(outs[i].Value, cfg.Secrets()...)
 	}
 	if err := ghio.WriteOutputs(path, outs); err != nil {
 		err = fmt.Errorf("could not write the step outputs to GITHUB_OUTPUT (%s): %w", path, err)
