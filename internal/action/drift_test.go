@@ -56,7 +56,11 @@ func TestInputsAgree(t *testing.T) {
 		}
 	}
 	for _, in := range config.Inputs() {
-		fromCode = append(fromCode, input{in.Name, in.Default})
+		def := in.Default
+		if in.ActionDefault != "" {
+			def = in.ActionDefault
+		}
+		fromCode = append(fromCode, input{in.Name, def})
 	}
 	for _, row := range readmeTable(t, "| input | default |") {
 		def := row[1]

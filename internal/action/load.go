@@ -44,6 +44,7 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		return l, policy.ExitUsage, true
 	}
 	s.secret(raw.APIKey)
+	s.secret(raw.GitHubToken)
 	flags := flag.NewFlagSet("sigmagate", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	config.Flags(flags, &raw)
@@ -97,6 +98,10 @@ func (s *step) load(ctx context.Context, args []string) (l loaded, code int, don
 		keyFromEnv = raw.APIKey != ""
 		s.secret(raw.APIKey)
 	}
+	if raw.GitHubToken == "" {
+		raw.GitHubToken = strings.TrimSpace(s.env.Getenv("GITHUB_TOKEN"))
+	}
+	s.secret(raw.GitHubToken)
 	stopTestFake, err := startTestFake(&s.env, s.ann.Warning)
 	if err != nil {
 		s.ann.Error(err.Error())
@@ -181,7 +186,7 @@ func (s *step) invalid(err error, keyFromEnv bool) {
 func inputs(raw config.Raw) map[string]string {
 	m := map[string]string{}
 	for _, in := range config.Inputs() {
-		if in.Name != "api-key" {
+		if !in.Secret {
 			m[in.Name] = config.Value(raw, in)
 		}
 	}
