@@ -24,10 +24,12 @@ import (
 // still name it, so setting the switch alone changes nothing a user relies on.
 const FakeAPIEnv = "SIGMAGATE_TEST_FAKE_API"
 
-// demoURL is the api-url of --demo. Every request of the demo is answered
-// in-process, whatever its address; this one only has to pass the api-url
-// rule and read as local.
-const demoURL = "http://127.0.0.1"
+// demoURL is the api-url of --demo, answered in-process: it only has to
+// pass the api-url rule and read as local. Requests to other addresses, such
+// as GitHub's for pr-comment, go where they are sent.
+const demoURL = "http://" + demoHost
+
+const demoHost = "127.0.0.1"
 
 // inProcess answers requests for host, or for any host when host is empty,
 // with h, and passes the others on to next.
@@ -76,12 +78,12 @@ func answerInProcess(c *http.Client, host string, h http.Handler) *http.Client {
 	return &hc
 }
 
-// startDemo serves the sample agents of --demo to every request of e.HTTP.
-// The caller closes the fake.
+// startDemo serves the sample agents of --demo to the requests of e.HTTP
+// for demoURL. The caller closes the fake.
 func startDemo(e *Env) *sigmamindtest.Server {
 	fake := sigmamindtest.NewHandler()
 	fake.SeedSamples(e.Now())
-	e.HTTP = answerInProcess(e.HTTP, "", fake.Handler())
+	e.HTTP = answerInProcess(e.HTTP, demoHost, fake.Handler())
 	return fake
 }
 

@@ -32,3 +32,41 @@ func TestDemoStaysInProcess(t *testing.T) {
 		t.Errorf("--demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// recordingTransport answers every request with 204, recording its host.
+type recordingTransport struct{ hosts []string }
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.hosts = append(r.hosts, req.URL.Host)
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: req}, nil
+}
+
+// TestDemoAnswersOnlyItsAddress: the demo's fake answers its own address,
+// and nothing else: a request for another host, such as GitHub's API for
+// pr-comment, must not get the fake SigmaMind's answer.
+func TestDemoAnswersOnlyItsAddress(t *testing.T) {
+	t.Parallel()
+	next := &recordingTransport{}
+	env := Env{HTTP: &http.Client{Transport: next}, Now: time.Now}
+	fake := startDemo(&env)
+	defer fake.Close()
+	for _, tt := range []struct {
+		url     string
+		status  int
+		network bool
+	}{
+		{demoURL + "/v1/batch-runs?agentId=agent_demo_pass", http.StatusUnauthorized, false}, // no key: the fake refuses
+		{"http://127.0.0.1:8080/repos/o/r/issues/7/comments", http.StatusNoContent, true},
+		{"https://api.github.com/repos/o/r/issues/7/comments", http.StatusNoContent, true},
+	} {
+		before := len(next.hosts)
+		resp, err := env.HTTP.Get(tt.url)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || (len(next.hosts) > before) != tt.network {
+			t.Errorf("%s: status %d, sent on: %v; want %d, %v", tt.url, resp.StatusCode, len(next.hosts) > before, tt.status, tt.network)
+		}
+	}
+}
