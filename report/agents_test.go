@@ -52,7 +52,7 @@ func TestGoldenAgents(t *testing.T) {
 		"## 🛑 Error: SigmaMind simulations of 3 agents",
 		"| Acme Support (voice) (agent\\_demo\\_pass) | ✅ pass |",
 		"| Acme Support (voice) (agent\\_demo\\_fail) | ❌ fail | 16.7% | 5 of 30 failed |",
-		"| agent\\_demo\\_pass | 🛑 error | n/a | could not list",
+		"| agent\\_demo\\_pass | 🛑 error | n/a | — | not judged: see below |",
 	} {
 		if !strings.Contains(head, want) {
 			t.Errorf("the overview lacks %q:\n%s", want, head)
