@@ -49,6 +49,10 @@ if [ "${#defaults[@]}" -lt 10 ] || [ -z "${defaults[api-key]+set}" ]; then
   echo "docker-run: could not read the inputs of action.yml" >&2
   exit 1
 fi
+# The runner evaluates an expression default; the job's token is one.
+for k in "${!defaults[@]}"; do
+  if [ "${defaults[$k]}" = '${{ github.token }}' ]; then defaults[$k]=ghs_e2eNotARealToken000000000000000000; fi
+done
 
 # step NAME NETWORK [input=value | env:NAME=value]...
 step() {
@@ -117,12 +121,14 @@ step badkey host "${with[@]}" agent-id=agent_demo_pass api-key=not-the-key
 step down host "${with[@]}" agent-id=agent_demo_pass api-url=http://127.0.0.1:9 retries=0 on-error=warn
 step inside none "${with[@]}" agent-id=agent_demo_pass env:SIGMAGATE_TEST_FAKE_API=127.0.0.1:8089
 step refused none "${with[@]}" agent-id=agent_demo_pass api-url=http://10.1.2.3:8089 env:SIGMAGATE_TEST_FAKE_API=127.0.0.1:8089
+step agents host "${with[@]}" "agent-id=agent_demo_pass, agent_demo_fail" pr-comment=always
 
 expect_step pass 0 result=pass passed=true total-attempts=60
 expect_step fail 1 result=fail passed=false
 expect_step badkey 3 result=error passed=false
 expect_step down 0 result=error passed=false
 expect_step inside 0 result=pass passed=true total-attempts=30
+expect_step agents 1 result=fail passed=false total-attempts=60
 expect_step refused 2 result='<unset>'
 expect "inside: the warning names the switch" "$(grep -c '^::warning::SIGMAGATE_TEST_FAKE_API is set' "$work/inside/log")" 1
 expect "refused: the error names http" "$(grep -c '^::error::.*uses http, which would send the API key unencrypted' "$work/refused/log")" 1
@@ -130,15 +136,19 @@ if [ -n "$version" ]; then
   expect "--version" "$("$docker" run --rm "$image" --version 2>&1)" "sigmagate $version"
   expect "pass: summary footer" "$(grep -c "^<sub>sigmagate $version</sub>\$" "$work/pass/file_commands/step_summary_1")" 1
 fi
-for s in pass fail badkey down inside refused; do
+token=${defaults[github-token]}
+for s in pass fail badkey down inside refused agents; do
   d="$work/$s"
   k=$(cat "$d/key")
   expect "$s: the key is masked first" "$(head -n1 "$d/log")" "::add-mask::$k"
   expect "$s: the key appears nowhere else" "$( (tail -n +2 "$d/log"; cat "$d/file_commands/"*) | grep -cF -- "$k")" 0
+  expect "$s: the token is masked" "$(grep -cxF -- "::add-mask::$token" "$d/log")" 1
+  expect "$s: the token appears nowhere else" "$( (grep -vxF -- "::add-mask::$token" "$d/log"; cat "$d/file_commands/"*) | grep -cF -- "$token")" 0
 done
+expect "agents: the comment is skipped off pull requests" "$(grep -c '^sigmagate: pr-comment: skipped: not a pull request event' "$work/agents/log")" 1
 
 echo "docker-run: $passed passed, $failed failed"
 if [ "$failed" -gt 0 ]; then
-  for s in pass fail badkey down inside refused; do echo "--- $s"; cat "$work/$s/log"; done >&2
+  for s in pass fail badkey down inside refused agents; do echo "--- $s"; cat "$work/$s/log"; done >&2
   exit 1
 fi
