@@ -43,7 +43,8 @@ func (s *step) gather(ctx context.Context, client *sigmamind.Client, cfg config.
 	// The trend's rows are read even without a summary: they witness that
 	// the listing is newest first, and the same answers must give the same
 	// verdict whether or not a summary is written.
-	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: config.TrendRows}
+	req := batches.Request{AgentID: cfg.AgentID, BatchID: cfg.BatchID, Count: cfg.Batches, Baseline: cfg.Baseline, Trend: config.TrendRows,
+		KeepBytes: batches.KeepBytes(len(cfg.AgentIDs))}
 	sel, err := batches.Select(ctx, client, req)
 	if err == nil && cfg.Wait > 0 && batches.Running(sel.Gated) {
 		w := batches.Waiter{Sleep: s.sleep, Now: s.env.Now, Progress: s.log.Print,

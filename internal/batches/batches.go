@@ -34,7 +34,21 @@ type Request struct {
 	// but one that claims to be newer than a judged batch run shows that
 	// the listing is not newest first: that is an error.
 	Trend int
+	// KeepBytes bounds what the selection keeps of test cases, for
+	// display; 0 means MaxKeptBytes. Several agents judged in one step
+	// share MaxKeptBytes (see KeepBytes).
+	KeepBytes int64
 }
+
+// KeepBytes is each agent's share of MaxKeptBytes when agents are judged
+// in one step, so that what the step keeps does not grow with the number of
+// agents; at least MinKeptBytes, enough for a summary's share.
+func KeepBytes(agents int) int64 {
+	return max(MaxKeptBytes/int64(max(agents, 1)), MinKeptBytes)
+}
+
+// MinKeptBytes is the least an agent's selection keeps of test cases.
+const MinKeptBytes = 1 << 20
 
 // Selection is the batch runs chosen, each list newest first.
 type Selection struct {
@@ -113,7 +127,11 @@ func Select(ctx context.Context, l Lister, req Request) (Selection, error) {
 		size = min(max(need, searchPageSize), sigmamind.MaxPageSize)
 	}
 	var sel Selection
-	kept := keeper{left: MaxKeptBytes, owner: map[string]string{}}
+	budget := req.KeepBytes
+	if budget <= 0 {
+		budget = MaxKeptBytes
+	}
+	kept := keeper{left: budget, owner: map[string]string{}}
 	var next *sigmamind.BatchRun // the first usable row past the judged ones
 	found := req.BatchID == ""
 	scanned := 0

@@ -173,3 +173,37 @@ func TestSelectKeepBudget(t *testing.T) {
 		t.Errorf("the oldest batch run keeps %d test cases, want none: the budget is spent", n)
 	}
 }
+
+// TestSelectAgentsShareTheBudget: several agents in one step each keep
+// their share of MaxKeptBytes, so that fifty hostile agents cannot make the
+// step keep fifty times as much.
+func TestSelectAgentsShareTheBudget(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		agents int
+		want   int64
+	}{{1, batches.MaxKeptBytes}, {2, batches.MaxKeptBytes / 2}, {4, batches.MaxKeptBytes / 4}, {50, batches.MinKeptBytes}, {0, batches.MaxKeptBytes}} {
+		if got := batches.KeepBytes(tt.agents); got != tt.want {
+			t.Errorf("KeepBytes(%d) = %d, want %d", tt.agents, got, tt.want)
+		}
+	}
+	var ids []string
+	for k := range 16 {
+		ids = append(ids, fmt.Sprintf("tc_%d", k))
+	}
+	fake := sigmamindtest.NewHandler()
+	t.Cleanup(fake.Close)
+	fake.ListAsGiven(agent, withCases(0, 5, sigmamind.MaxTextRunes, ids...))
+	budget := batches.KeepBytes(8)
+	sel, err := batches.Select(t.Context(), fakeLister(t, fake), batches.Request{AgentID: agent, Count: 1, KeepBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept int64
+	for k := range sel.Gated[0].TestCases {
+		kept += sel.Gated[0].TestCases[k].Bytes()
+	}
+	if kept > budget || kept == 0 || sel.Gated[0].TestCaseCount() != 16 {
+		t.Errorf("kept %d bytes of %d test cases, want some and at most %d, all 16 counted", kept, sel.Gated[0].TestCaseCount(), budget)
+	}
+}
