@@ -23,6 +23,15 @@ const agentsAtOnce = 4
 // given. One agent's error never keeps another from being judged.
 func (s *step) judgeAgents(ctx context.Context, client *sigmamind.Client, cfg config.Config) []judged {
 	js := make([]judged, len(cfg.AgentIDs))
+	if !cfg.Starts() {
+		// timeout (and wait) bound the step's talk with the API, not each
+		// agent's: an agent that waited for a slot spends what is left, or
+		// nine hung agents would hold the step three timeouts. Started runs
+		// keep their own wait each: cut short, they would be lost.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout+cfg.Wait)
+		defer cancel()
+	}
 	slots := make(chan struct{}, agentsAtOnce)
 	var wg sync.WaitGroup
 	for i, id := range cfg.AgentIDs {
