@@ -125,3 +125,40 @@ func TestOverviewHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestBigSuitesLeaveRoomForEveryAgent: agents whose suites hold hundreds of
+// long prompts fill the job summary with their details, but never crowd out
+// another agent's section, whose verdict and reasons a reviewer reads
+// first: each of fifty agents has its section, the details what is left.
+func TestBigSuitesLeaveRoomForEveryAgent(t *testing.T) {
+	t.Parallel()
+	var results []Result
+	for _, tc := range goldenCases() {
+		if tc.name == "failing" {
+			for i := range 50 {
+				r := tc.r
+				r.AgentID = fmt.Sprintf("agent_%02d", i)
+				r.TestCases = nil
+				for j := range 300 {
+					r.TestCases = append(r.TestCases, TestCase{ID: fmt.Sprint("tc_", j), Label: fmt.Sprint("Case ", j), Attempts: 5,
+						Prompt: strings.Repeat("Ask for a refund. ", 200), Criteria: strings.Repeat("The agent refunds. ", 200)})
+				}
+				results = append(results, r)
+			}
+		}
+	}
+	md := Markdown(results)
+	if len(md) > summaryBudget {
+		t.Errorf("the summary is %d bytes, over its budget %d", len(md), summaryBudget)
+	}
+	checkMarkdown(t, md)
+	for _, r := range results {
+		head := "### ❌ Failed: SigmaMind simulations of Acme Support (voice) (" + cell(r.AgentID, idLimit) + ")"
+		if !strings.Contains(md, head) {
+			t.Errorf("no section of %s", r.AgentID)
+		}
+	}
+	if !strings.Contains(md, "left out: the job summary is limited to 1 MB") {
+		t.Error("the summary does not say that details were left out")
+	}
+}
