@@ -134,6 +134,17 @@ func markdown(results []Result, budget int) string {
 		}
 		level = "###"
 	}
+	heads := make([]string, len(results))
+	// later[i] is the least room the sections after the i-th take, each its
+	// head and the line that says its details were left out: one agent's
+	// details must not crowd out another's verdict and reasons.
+	later := make([]int, len(results))
+	for i := len(results) - 1; i >= 0; i-- {
+		heads[i] = renderHead(results[i], level)
+		if i > 0 {
+			later[i-1] = later[i] + len(sep) + len(heads[i]) + casesLeftOut(results[i])
+		}
+	}
 	for i, r := range results {
 		// Keep room for the line that says the agents after this one were
 		// left out.
@@ -145,12 +156,9 @@ func markdown(results []Result, budget int) string {
 		if i > 0 {
 			s = sep
 		}
-		head := renderHead(r, level)
+		head := heads[i]
 		// The head comes whole, with room to say that details were left out.
-		need := len(s) + len(head) + reserve
-		if n := len(r.TestCases); n > 0 && r.Err == "" {
-			need += len(leftOut(n, "test case"))
-		}
+		need := len(s) + len(head) + reserve + casesLeftOut(r)
 		if b.Len()+need > budget {
 			if line := s + agentsLeftOut(len(results)-i, i > 0); b.Len()+len(line) <= budget {
 				b.WriteString(line)
@@ -160,10 +168,25 @@ func markdown(results []Result, budget int) string {
 		b.WriteString(s)
 		b.WriteString(head)
 		if r.Err == "" {
-			details(&b, r, budget-reserve)
+			// The room the later heads need, if there is any left: the
+			// line that says these details were left out always fits.
+			room := budget - reserve
+			if r := budget - later[i]; r < room {
+				room = max(r, b.Len()+casesLeftOut(results[i]))
+			}
+			details(&b, r, room)
 		}
 	}
 	return b.String()
+}
+
+// casesLeftOut is the room for the line that says r's test cases were left
+// out, when it has any to leave out.
+func casesLeftOut(r Result) int {
+	if n := len(r.TestCases); n > 0 && r.Err == "" {
+		return len(leftOut(n, "test case"))
+	}
+	return 0
 }
 
 func agentsLeftOut(n int, more bool) string {

@@ -23,6 +23,16 @@ const agentsAtOnce = 4
 // given. One agent's error never keeps another from being judged.
 func (s *step) judgeAgents(ctx context.Context, client *sigmamind.Client, cfg config.Config) []judged {
 	js := make([]judged, len(cfg.AgentIDs))
+	if !cfg.Starts() && cfg.Wait == 0 {
+		// timeout bounds the step's talk with the API, not each agent's: an
+		// agent that waited for a slot spends what is left, or nine hung
+		// agents would hold the step three timeouts. A wait for running or
+		// started runs stays each agent's own: cut by another's, it would
+		// turn a verdict into an error.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
 	slots := make(chan struct{}, agentsAtOnce)
 	var wg sync.WaitGroup
 	for i, id := range cfg.AgentIDs {
