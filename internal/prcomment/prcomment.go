@@ -162,6 +162,9 @@ func newClient(hc *http.Client, token, apiURL string) (*client, error) {
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil || base.RawQuery != "" {
 		return nil, fmt.Errorf("pull request comment: API URL %q is not an http(s) URL with a host; set GITHUB_API_URL to the REST API's base", untrusted.Cut(untrusted.OneLine(apiURL), 200))
 	}
+	if !encrypted(base) {
+		return nil, fmt.Errorf("pull request comment: API URL %q is http, which would send the token unencrypted; set GITHUB_API_URL to the https address of the REST API (http is taken only for loopback hosts)", untrusted.Cut(untrusted.OneLine(apiURL), 200))
+	}
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
