@@ -356,3 +356,32 @@ func TestPRCommentSecretsStayHome(t *testing.T) {
 		}
 	}
 }
+
+// TestPRCommentAppTokenWarns: a token that comments as an identity a later
+// run cannot recognise (a GitHub App's installation token) would add a
+// comment on every run; the first one says so, and the verdict stands.
+func TestPRCommentAppTokenWarns(t *testing.T) {
+	t.Parallel()
+	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/user":
+			w.WriteHeader(403)
+			fmt.Fprint(w, `{"message":"Resource not accessible by integration"}`)
+		case r.Method == "GET":
+			fmt.Fprint(w, `[]`)
+		default:
+			w.WriteHeader(201)
+			fmt.Fprint(w, `{"id":5,"html_url":"https://github.com/octo/repo/pull/7#issuecomment-5","user":{"login":"my-app[bot]","id":3,"type":"Bot"}}`)
+		}
+	}))
+	t.Cleanup(gh.Close)
+	s := runStep(t, with(failingFake(t), "pr-comment", "always"), prEnv(t, &prcommenttest.Server{URL: gh.URL}, "pull_request"))
+	s.CheckHygiene(t)
+	if s.Exit != 1 {
+		t.Errorf("exit %d, want 1", s.Exit)
+	}
+	if w := s.Annotations("warning"); len(w) != 1 || !strings.Contains(w[0], "as my-app[bot], which a later run cannot tell for its own") || !strings.Contains(w[0], "github-token") {
+		t.Errorf("warnings %q, want one naming my-app[bot] and github-token", w)
+	}
+}

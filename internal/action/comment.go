@@ -51,6 +51,10 @@ func (s *step) comment(ctx context.Context, l loaded, results []report.Result) {
 	switch res.Action {
 	case prcomment.Created:
 		s.log.Printf("sigmagate: pr-comment: created %s", commentName(res))
+		if res.Stranger != "" {
+			s.ann.Warning(fmt.Sprintf("pr-comment: created %s as %s, which a later run cannot tell for its own (only %s for the job's token, or a personal token's user): each run would add a comment; leave github-token at the job's token (the default), or give a personal token",
+				commentName(res), res.Stranger, prcomment.ActionsBot))
+		}
 	case prcomment.Updated:
 		s.log.Printf("sigmagate: pr-comment: updated %s", commentName(res))
 	default:
