@@ -295,19 +295,21 @@ func TestPRCommentHostileEvent(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name, event, repo, want string
+		apiURL                  string // "" for the fake's
 	}{
-		{"not JSON", "not json", "octo/repo", "not an event's JSON"},
-		{"number as string", `{"pull_request":{"number":"7"}}`, "octo/repo", `pull_request.number "7"`},
-		{"number 0", `{"pull_request":{"number":0}}`, "octo/repo", "pull_request.number 0"},
-		{"negative", `{"pull_request":{"number":-7}}`, "octo/repo", "pull_request.number -7"},
-		{"float", `{"pull_request":{"number":7.5}}`, "octo/repo", "pull_request.number 7.5"},
-		{"huge number", `{"pull_request":{"number":99999999999999999999}}`, "octo/repo", "99999999999999999999"},
-		{"no pull request", `{"number":7}`, "octo/repo", "no pull_request.number"},
-		{"null", `null`, "octo/repo", "no pull_request.number"},
-		{"traversal", `{"pull_request":{"number":7}}`, "../..", `GITHUB_REPOSITORY "../.."`},
-		{"traversal in repo", `{"pull_request":{"number":7}}`, "octo/../../user", "is not OWNER/REPO"},
-		{"odd chars", `{"pull_request":{"number":7}}`, "octo/re?po#x", "is not OWNER/REPO"},
-		{"encoded slash", `{"pull_request":{"number":7}}`, "octo/a%2F..", "is not OWNER/REPO"},
+		{"not JSON", "not json", "octo/repo", "not an event's JSON", ""},
+		{"number as string", `{"pull_request":{"number":"7"}}`, "octo/repo", `pull_request.number "7"`, ""},
+		{"number 0", `{"pull_request":{"number":0}}`, "octo/repo", "pull_request.number 0", ""},
+		{"negative", `{"pull_request":{"number":-7}}`, "octo/repo", "pull_request.number -7", ""},
+		{"float", `{"pull_request":{"number":7.5}}`, "octo/repo", "pull_request.number 7.5", ""},
+		{"huge number", `{"pull_request":{"number":99999999999999999999}}`, "octo/repo", "99999999999999999999", ""},
+		{"no pull request", `{"number":7}`, "octo/repo", "no pull_request.number", ""},
+		{"null", `null`, "octo/repo", "no pull_request.number", ""},
+		{"traversal", `{"pull_request":{"number":7}}`, "../..", `GITHUB_REPOSITORY "../.."`, ""},
+		{"traversal in repo", `{"pull_request":{"number":7}}`, "octo/../../user", "is not OWNER/REPO", ""},
+		{"odd chars", `{"pull_request":{"number":7}}`, "octo/re?po#x", "is not OWNER/REPO", ""},
+		{"encoded slash", `{"pull_request":{"number":7}}`, "octo/a%2F..", "is not OWNER/REPO", ""},
+		{"plain http", `{"pull_request":{"number":7}}`, "octo/repo", "would send the token unencrypted", "http://ghe.example.com/api/v3"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -319,6 +321,9 @@ func TestPRCommentHostileEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			env["GITHUB_EVENT_PATH"], env["GITHUB_REPOSITORY"] = path, tt.repo
+			if tt.apiURL != "" {
+				env["GITHUB_API_URL"] = tt.apiURL
+			}
 			s := runStep(t, with(failingFake(t), "pr-comment", "always"), env)
 			s.CheckHygiene(t)
 			if s.Exit != 1 || len(gh.Requests()) != 0 {
