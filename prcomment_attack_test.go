@@ -263,16 +263,28 @@ func TestPRCommentHostileText(t *testing.T) {
 	hostile := "x | y |\n::error::forged\r\n<!-- hide ](javascript:alert(1)) `code` **bold** <img src=x onerror=alert(1)> --> @everyone #1"
 	srv := sigmamindtest.NewServer(sigmamindtest.WithAPIKey(steptest.Key))
 	t.Cleanup(srv.Close)
-	run := steptest.Run5("batch_x", time.Now().Add(-time.Hour), 3, 2)
+	run := steptest.Run5("batch_x|](javascript:alert(1))", time.Now().Add(-time.Hour), 3, 2)
 	run.Agent = &sigmamind.Agent{Name: hostile, AgentID: "agent_x", Status: "Live"}
 	run.TestCases[0].Label = hostile
 	srv.AddBatchRuns("agent_x", run)
-	srv.AddAgent("agent_y")
-	srv.Fail(sigmamindtest.Fault{Status: 400, Body: fmt.Sprintf(`{"status":400,"error":"Bad Request","message":%q}`, hostile), Times: 100})
-	for _, agents := range []string{"agent_x", "agent_x,agent_y"} {
-		s := runStep(t, with(srv, "pr-comment", "always", "retries", "0", "agent-id", agents), prEnv(t, gh, "pull_request"))
+	runY := steptest.Run5("batch_y", time.Now().Add(-time.Hour), 1, 4)
+	runY.Agent = &sigmamind.Agent{Name: hostile, AgentID: "agent_y", Status: "Live"}
+	srv.AddBatchRuns("agent_y", runY)
+	for _, pass := range []struct {
+		agents string
+		fault  bool
+	}{{"agent_x", false}, {"agent_x,agent_y", false}, {"agent_x,agent_y", true}} {
+		agents := pass.agents
+		if pass.fault {
+			// The API's error text, too, is the comment's.
+			srv.Fail(sigmamindtest.Fault{Status: 400, Body: fmt.Sprintf(`{"status":400,"error":"Bad Request","message":%q}`, hostile), Times: 100})
+		}
+		s := runStep(t, with(srv, "pr-comment", "always", "retries", "0", "agent-id", agents, "batch-url-template", "https://app.example/b/{batchId}"), prEnv(t, gh, "pull_request"))
 		s.CheckHygiene(t)
 		for _, c := range gh.Comments("octo", "repo", 7) {
+			if !strings.HasPrefix(c.Body, prcomment.Marker(strings.Split(agents, ","))+"\n") {
+				continue
+			}
 			steptest.CheckTables(t, c.Body)
 			_, rest, _ := strings.Cut(c.Body, "\n")
 			for _, bad := range []string{"<!--", "-->", "<img", "\n::error::"} {
@@ -284,6 +296,9 @@ func TestPRCommentHostileText(t *testing.T) {
 				if strings.Contains(strings.ReplaceAll(rest, `\`+bad[:1], ""), bad) {
 					t.Errorf("%s: the comment holds %q unescaped:\n%s", agents, bad, c.Body)
 				}
+			}
+			if !strings.Contains(c.Body, "x \\| y \\|") {
+				t.Errorf("%s: the hostile text is not in the comment, so this test tests nothing:\n%s", agents, c.Body)
 			}
 		}
 	}
