@@ -7,6 +7,8 @@ import (
 
 // MaxCommentBytes bounds a pull request comment: GitHub refuses a body of
 // 65,536 characters or more, and bytes are never fewer than characters.
+// What goes around the comment (a marker, a footer) needs its own room: see
+// CommentWithin.
 const MaxCommentBytes = 65536 - 1024
 
 // Comment renders the pull request comment: what a reviewer needs without
@@ -15,6 +17,14 @@ const MaxCommentBytes = 65536 - 1024
 // none). It stays under MaxCommentBytes whatever the results hold; details
 // that do not fit are left to the job summary, with a line that says so.
 func Comment(results []Result, runURL string) string {
+	return CommentWithin(results, runURL, MaxCommentBytes)
+}
+
+// CommentWithin is Comment in at most limit bytes (at most MaxCommentBytes),
+// for a comment that shares GitHub's limit with a marker that may itself be
+// long: 50 agent ids of 128 characters.
+func CommentWithin(results []Result, runURL string, limit int) string {
+	limit = min(limit, MaxCommentBytes)
 	var b strings.Builder
 	if len(results) > 1 {
 		b.WriteString(overview(results))
@@ -23,13 +33,13 @@ func Comment(results []Result, runURL string) string {
 	for i, r := range results {
 		part := commentPart(r, len(results) > 1)
 		rest := len(results) - i - 1
-		if b.Len()+len(part)+len(tail)+len(commentCut(rest+1)) > MaxCommentBytes {
+		if b.Len()+len(part)+len(tail)+len(commentCut(rest+1)) > limit {
 			b.WriteString(commentCut(rest + 1))
 			break
 		}
 		b.WriteString(part)
 	}
-	if b.Len()+len(tail) > MaxCommentBytes {
+	if b.Len()+len(tail) > limit {
 		// Only an overview of absurd texts gets here: the verdict line and
 		// the link are what must stay.
 		s := overviewTitle(results) + commentCut(len(results))

@@ -35,10 +35,15 @@ func (s *step) comment(ctx context.Context, l loaded, results []report.Result) {
 	// but updates one that exists whatever the verdict, so that a fixed
 	// pull request does not keep showing its old failure.
 	create := cfg.PRComment == "always" || report.Worst(results) != "pass"
-	body := untrusted.Redact(report.Comment(results, runURL(s.env.Getenv))+footer(s.env.Version), cfg.Secrets()...)
+	// The marker shares GitHub's limit with the report: 50 long agent ids
+	// make it some 19,000 characters. Bytes bound characters, and
+	// redacting only shortens.
+	marker, foot := prcomment.Marker(cfg.AgentIDs), footer(s.env.Version)
+	room := prcomment.MaxBodyChars - 1 - len(marker) - len("\n") - len(foot)
+	body := untrusted.Redact(report.CommentWithin(results, runURL(s.env.Getenv), room)+foot, cfg.Secrets()...)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	res, err := prcomment.Upsert(ctx, s.env.HTTP, cfg.GitHubToken, t, prcomment.Marker(cfg.AgentIDs), body, create)
+	res, err := prcomment.Upsert(ctx, s.env.HTTP, cfg.GitHubToken, t, marker, body, create)
 	if err != nil {
 		s.ann.Warning(untrusted.Redact(err.Error(), cfg.Secrets()...) + "; no comment was written, and the verdict is unchanged")
 		return
@@ -46,6 +51,10 @@ func (s *step) comment(ctx context.Context, l loaded, results []report.Result) {
 	switch res.Action {
 	case prcomment.Created:
 		s.log.Printf("sigmagate: pr-comment: created %s", commentName(res))
+		if res.Stranger != "" {
+			s.ann.Warning(fmt.Sprintf("pr-comment: created %s as %s, which a later run cannot tell for its own (only %s for the job's token, or a personal token's user): each run would add a comment; leave github-token at the job's token (the default), or give a personal token",
+				commentName(res), res.Stranger, prcomment.ActionsBot))
+		}
 	case prcomment.Updated:
 		s.log.Printf("sigmagate: pr-comment: updated %s", commentName(res))
 	default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -77,7 +78,25 @@ func apiURL(raw string) (string, error) {
 		return "", fmt.Errorf("GITHUB_API_URL %q is not an http(s) URL with a host and no query: set it to the REST API's base, such as %s or https://HOST/api/v3 on GitHub Enterprise Server",
 			untrusted.Cut(untrusted.OneLine(raw), 200), DefaultAPIURL)
 	}
+	if !encrypted(u) {
+		return "", fmt.Errorf("GITHUB_API_URL %q is http, which would send the token unencrypted: set it to the https address of the REST API (http is taken only for loopback hosts, such as a test's fake)",
+			untrusted.Cut(untrusted.OneLine(raw), 200))
+	}
 	return strings.TrimRight(raw, "/"), nil
+}
+
+// encrypted reports whether the token sent to u cannot be read on the way:
+// https, or http to this machine.
+func encrypted(u *url.URL) bool {
+	if u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // repository splits GITHUB_REPOSITORY. Names are checked because they become

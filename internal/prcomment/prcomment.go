@@ -67,6 +67,11 @@ type Result struct {
 	// oldest first, left as they were: jobs that raced each created one.
 	// Only the oldest is kept up to date.
 	Others []int64
+	// Stranger is the login a created comment was written as when it is
+	// not an identity Upsert takes for its own (a GitHub App's installation
+	// token writes as the App's bot): the next run will not find the
+	// comment, and would create another.
+	Stranger string
 }
 
 // Upsert writes marker, a line break and body as this tool's comment on the
@@ -119,7 +124,11 @@ func Upsert(ctx context.Context, hc *http.Client, token string, t Target, marker
 		if err != nil {
 			return Result{}, newError("create the comment on "+t.String(), http.MethodPost, path, err, token)
 		}
-		return Result{Action: Created, ID: got.GetID(), URL: cleanURL(got.GetHTMLURL(), token)}, nil
+		res := Result{Action: Created, ID: got.GetID(), URL: cleanURL(got.GetHTMLURL(), token)}
+		if u := got.GetUser(); u != nil && !mine(u) {
+			res.Stranger = untrusted.Cut(untrusted.OneLine(untrusted.Redact(cmp.Or(u.GetLogin(), "an unnamed user"), token)), 100)
+		}
+		return res, nil
 	}
 	oldest := found[0]
 	path := fmt.Sprintf("/repos/%s/%s/issues/comments/%d", t.Owner, t.Repo, oldest)
@@ -161,6 +170,9 @@ func newClient(hc *http.Client, token, apiURL string) (*client, error) {
 	base, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil || base.RawQuery != "" {
 		return nil, fmt.Errorf("pull request comment: API URL %q is not an http(s) URL with a host; set GITHUB_API_URL to the REST API's base", untrusted.Cut(untrusted.OneLine(apiURL), 200))
+	}
+	if !encrypted(base) {
+		return nil, fmt.Errorf("pull request comment: API URL %q is http, which would send the token unencrypted; set GITHUB_API_URL to the https address of the REST API (http is taken only for loopback hosts)", untrusted.Cut(untrusted.OneLine(apiURL), 200))
 	}
 	next := hc.Transport
 	if next == nil {
