@@ -321,10 +321,11 @@ func TestAgentsFourAtOnce(t *testing.T) {
 	if got := a.most(); got != 4 {
 		t.Errorf("at most %d requests in flight at once; want 4", got)
 	}
-	// Three waves can take no less than 3 holds; a generous bound above,
-	// for a loaded machine, still far below ten holds one after another.
-	if took < 3*hold || took > 6*hold {
-		t.Errorf("the step took %v; want about 3 × %v (three waves), and less than %v", took, hold, 6*hold)
+	// Three waves can take no less than 3 holds. The figure to watch is
+	// BenchmarkTenAgents; here only what no loaded machine excuses: ten
+	// holds would be the agents one after another.
+	if took < 3*hold || took >= 10*hold {
+		t.Errorf("the step took %v; want about 3 × %v (three waves), and less than the %v of one agent after another", took, hold, 10*hold)
 	}
 	t.Logf("ten agents at %v a request: %v", hold, took)
 }
