@@ -238,3 +238,30 @@ func TestGitHubTokenRedacted(t *testing.T) {
 		t.Errorf("the comment shows the token as %s, or no error:\n%s", strings.Join(found, ", "), comments[0].Body)
 	}
 }
+
+// TestPRCommentWithoutAToken: an empty github-token (act and other local
+// runners give no job token) is no input error: off pull requests the
+// comment is skipped as ever, and on one a warning says why none was
+// written; the verdict decides the exit status either way.
+func TestPRCommentWithoutAToken(t *testing.T) {
+	t.Parallel()
+	for _, event := range []string{"push", "pull_request"} {
+		t.Run(event, func(t *testing.T) {
+			t.Parallel()
+			gh := prcommenttest.NewServer()
+			t.Cleanup(gh.Close)
+			s := runStep(t, with(failingFake(t), "pr-comment", "always", "github-token", ""), prEnv(t, gh, event))
+			s.CheckHygiene(t)
+			if s.Exit != 1 || s.Outputs["result"] != "fail" || len(gh.Requests()) != 0 {
+				t.Errorf("exit %d, result %q, %d requests to GitHub; want 1, fail, none\n%s%s", s.Exit, s.Outputs["result"], len(gh.Requests()), s.Stdout, s.Stderr)
+			}
+			warn := s.Annotations("warning")
+			if event == "push" && (len(warn) != 0 || !strings.Contains(s.Stdout, "pr-comment: skipped")) {
+				t.Errorf("push: warnings %q; want none, and the skip logged\n%s", warn, s.Stdout)
+			}
+			if event == "pull_request" && (len(warn) != 1 || !strings.Contains(warn[0], "github-token is empty") || !strings.Contains(warn[0], "the verdict is unchanged")) {
+				t.Errorf("pull_request: warnings %q; want one saying the token is empty", warn)
+			}
+		})
+	}
+}

@@ -31,6 +31,10 @@ func (s *step) comment(ctx context.Context, l loaded, results []report.Result) {
 		s.log.Printf("sigmagate: pr-comment: skipped: %s", reason)
 		return
 	}
+	if cfg.GitHubToken == "" {
+		s.ann.Warning(fmt.Sprintf("pr-comment: github-token is empty, so no comment was written on %s: leave github-token at its default (the job's token) and give the job `permissions: pull-requests: write`; the verdict is unchanged", t))
+		return
+	}
 	// failures creates a comment only for a verdict that is not a pass,
 	// but updates one that exists whatever the verdict, so that a fixed
 	// pull request does not keep showing its old failure.

@@ -313,8 +313,10 @@ func Parse(r Raw) (Config, error) {
 	c.GitHubToken = r.GitHubToken
 	if c.PRComment != "off" {
 		switch {
+		// An empty token is no input error: off pull requests no comment
+		// is written anyway, and on one the comment step warns (act and
+		// other local runners give no job token).
 		case r.GitHubToken == "":
-			p.add("github-token", "is empty, and pr-comment needs a token: leave github-token at its default (the job's token) and give the job `permissions: pull-requests: write`; on the command line, set GITHUB_TOKEN")
 		case strings.ContainsFunc(r.GitHubToken, unicode.IsControl) || strings.ContainsRune(r.GitHubToken, ' '):
 			p.add("github-token", "contains white space or a control character (a line break?): copy the token again without it")
 		case utf8.RuneCountInString(r.GitHubToken) < MinAPIKeyLength:

@@ -122,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{"pr-comment always", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_0123456789abcdef" }, ""},
 		{"pr-comment failures", func(r *Raw) { r.PRComment = "failures"; r.GitHubToken = "ghs_0123456789abcdef" }, ""},
 		{"pr-comment unknown", func(r *Raw) { r.PRComment = "yes" }, `input pr-comment: "yes" is not one of off, always, failures`},
-		{"pr-comment without a token", func(r *Raw) { r.PRComment = "always" }, "input github-token: is empty, and pr-comment needs a token"},
+		{"pr-comment without a token", func(r *Raw) { r.PRComment = "always" }, ""},
 		{"token with a line break", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_0123\n456789" }, "input github-token: contains white space"},
 		{"short token", func(r *Raw) { r.PRComment = "always"; r.GitHubToken = "ghs_1" }, "input github-token: is shorter than 8"},
 		{"short token unused", func(r *Raw) { r.GitHubToken = "ghs_1" }, ""},
