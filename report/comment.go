@@ -87,12 +87,7 @@ func commentPart(r Result, several bool) string {
 	}
 	note(&b, r.Note)
 	if c := r.Gate.Counts; c.Batches > 0 && !several {
-		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
-		if c.Undecided > 0 {
-			fmt.Fprintf(&b, " and %s undecided (counted as failed)", num(c.Undecided))
-		}
-		fmt.Fprintf(&b, ", in %s: %s.\n\n", plural(c.Batches, "gated batch run", "gated batch runs"),
-			gatedLinks(r, func(id, u string) string { return link(id, u, idLimit) }))
+		b.WriteString(attemptsSaid(c, gatedLinks(r, func(id, u string) string { return link(id, u, idLimit) })))
 	}
 	return b.String()
 }

@@ -245,18 +245,7 @@ func renderHead(r Result, level string) string {
 	note(&b, r.Note)
 	b.WriteString(renderStarted(r.Started))
 	if c := r.Gate.Counts; c.Batches > 0 { // with none, the broken rule says so
-		fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
-		switch {
-		case c.Undecided > 0 && c.Pending > 0:
-			fmt.Fprintf(&b, " and %s undecided (errored or not judged yet; counted as failed)", num(c.Undecided))
-		case c.Undecided > 0:
-			fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
-		}
-		fmt.Fprintf(&b, ", in %s", plural(c.Batches, "gated batch run", "gated batch runs"))
-		if c.Pending > 0 {
-			fmt.Fprintf(&b, "; %s still to run", plural(int(c.Pending), "attempt is", "attempts are"))
-		}
-		b.WriteString(".\n\n")
+		b.WriteString(attemptsSaid(c, ""))
 	}
 	for _, n := range r.Gate.Notes {
 		fmt.Fprintf(&b, "_%s_\n\n", cell(n, 500))
@@ -279,6 +268,28 @@ func renderHead(r Result, level string) string {
 		b.WriteByte('\n')
 	}
 	batchTable(&b, r)
+	return b.String()
+}
+
+// attemptsSaid is the paragraph that counts the attempts of the gated
+// batch runs; runs, when not empty, names them after a colon.
+func attemptsSaid(c gate.Counts, runs string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s of %s attempts succeeded, %s failed", num(c.Successful), num(c.Total), num(c.Failed))
+	switch {
+	case c.Undecided > 0 && c.Pending > 0:
+		fmt.Fprintf(&b, " and %s undecided (errored or not judged yet; counted as failed)", num(c.Undecided))
+	case c.Undecided > 0:
+		fmt.Fprintf(&b, " and %s undecided (errored; counted as failed)", num(c.Undecided))
+	}
+	fmt.Fprintf(&b, ", in %s", plural(c.Batches, "gated batch run", "gated batch runs"))
+	if runs != "" {
+		b.WriteString(": " + runs)
+	}
+	if c.Pending > 0 {
+		fmt.Fprintf(&b, "; %s still to run", plural(int(c.Pending), "attempt is", "attempts are"))
+	}
+	b.WriteString(".\n\n")
 	return b.String()
 }
 
